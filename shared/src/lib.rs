@@ -1,0 +1,3 @@
+pub mod cloudtrail;
+pub mod integrity;
+pub mod ports;

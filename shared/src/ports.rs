@@ -1,0 +1,165 @@
+//! The small interfaces the core needs from the world.
+//!
+//! Every check in trailguard is a pure function; what it needs from AWS comes
+//! through these traits, each with one SDK adapter in [`crate::aws`] and
+//! in-memory fakes in tests. Keeping them small keeps the fakes honest.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+use crate::integrity::logfile::Encryption;
+
+/// An infrastructure failure: the call did not give an answer to reason on.
+///
+/// The invocation fails on one of these so that AWS retries it; a verdict is
+/// never made from the partial data left behind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// The caller lacks a permission.
+    #[error("access denied: {operation} on {resource}: {message}")]
+    AccessDenied {
+        /// The API operation.
+        operation: &'static str,
+        /// The bucket, key or ARN.
+        resource: String,
+        /// AWS's message.
+        message: String,
+    },
+    /// Throttling, a 5xx, a timeout or a cut connection, after the SDK's retries.
+    #[error("{operation} on {resource} failed: {message}")]
+    Unavailable {
+        /// The API operation.
+        operation: &'static str,
+        /// The bucket, key or ARN.
+        resource: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The response was not what the API promises.
+    #[error("{operation} on {resource} returned an unusable response: {message}")]
+    BadResponse {
+        /// The API operation.
+        operation: &'static str,
+        /// The bucket, key or ARN.
+        resource: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// One S3 object with what the checks need of its headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredObject {
+    /// The body, as stored (compressed).
+    pub body: Vec<u8>,
+    /// User metadata, keys lowercased without `x-amz-meta-`.
+    pub metadata: HashMap<String, String>,
+    /// Server-side encryption headers.
+    pub encryption: Encryption,
+    /// The version fetched, in a versioned bucket.
+    pub version_id: Option<String>,
+}
+
+/// The answer to a bounded GET.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The object.
+    Found(StoredObject),
+    /// No such key (or no such bucket).
+    NotFound,
+    /// Larger than the caller's cap: not downloaded.
+    TooLarge {
+        /// The size S3 reported.
+        size: u64,
+    },
+}
+
+/// Read access to the log bucket.
+pub trait ObjectStore: Send + Sync {
+    /// Fetches an object, refusing to download more than `max_bytes`.
+    fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Fetched, PortError>> + Send;
+
+    /// Lists every key under `prefix` (all pages), in S3's lexical order,
+    /// starting after `start_after` when given.
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+
+    /// Lists the "folders" directly under `prefix` (delimiter `/`).
+    fn list_folders(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+}
+
+/// One of CloudTrail's digest-signing public keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    /// The fingerprint digests name it by.
+    pub fingerprint: String,
+    /// PKCS#1 `RSAPublicKey`, DER.
+    pub der: Vec<u8>,
+    /// Start of its validity.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// End of its validity.
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+/// CloudTrail's `ListPublicKeys`.
+pub trait PublicKeys: Send + Sync {
+    /// The keys valid at some time in `[start, end]` in `region` (the trail's
+    /// home region).
+    fn list(
+        &self,
+        region: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<PublicKey>, PortError>> + Send;
+}
+
+/// What the trail's description says about where it delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailLocation {
+    /// The trail's ARN.
+    pub arn: String,
+    /// The log bucket.
+    pub bucket: String,
+    /// The key prefix, if any.
+    pub prefix: Option<String>,
+    /// An organization trail (its keys carry the organization ID).
+    pub is_organization_trail: bool,
+    /// The region it was created in.
+    pub home_region: String,
+}
+
+/// CloudTrail's `DescribeTrails`, as far as finding a trail's bucket goes.
+pub trait Trails: Send + Sync {
+    /// Describes the trail with this ARN; `None` when there is none.
+    fn locate(&self, arn: &str) -> impl Future<Output = Result<Option<TrailLocation>, PortError>> + Send;
+}
+
+/// A message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// One line, ASCII, at most 99 characters (SNS's limit on subjects).
+    pub subject: String,
+    /// The body, readable as plain text.
+    pub body: String,
+}
+
+/// Where alerts go (SNS).
+pub trait Notifier: Send + Sync {
+    /// Publishes one notification; an error means it was not delivered.
+    fn publish(&self, n: &Notification) -> impl Future<Output = Result<(), PortError>> + Send;
+}
