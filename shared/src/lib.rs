@@ -1,3 +1,21 @@
+//! trailguard's core: everything that decides, shared by the three Lambda
+//! functions and the `trailguard` command.
+//!
+//! - [`cloudtrail`]: CloudTrail's formats (key grammar, log and digest models,
+//!   event payloads).
+//! - [`integrity`]: pure checks on log and digest files.
+//! - [`validate`]: the integrity checks driven through the [`ports`], for a
+//!   single arriving object or a whole date range.
+//! - [`alert`]: turning findings into messages for people.
+//! - [`ports`]: the small traits through which the core reaches AWS;
+//!   [`aws`] implements them with the AWS SDK.
+
+pub mod alert;
+pub mod aws;
 pub mod cloudtrail;
+pub mod config;
 pub mod integrity;
 pub mod ports;
+#[cfg(feature = "synth")]
+pub mod synth;
+pub mod validate;

@@ -63,9 +63,9 @@ pub enum Reason {
         /// The trail's home region that was asked.
         region: String,
     },
-    /// The previous digest does not hash to `previousDigestHashValue`.
+    /// This digest does not hash to the next digest's `previousDigestHashValue`.
     PreviousHashMismatch,
-    /// The previous digest's signature metadata differs from `previousDigestSignature`.
+    /// This digest's signature metadata differs from the next digest's `previousDigestSignature`.
     PreviousSignatureMismatch,
     /// The window does not start where the previous digest's ended.
     WindowGap {
@@ -135,10 +135,10 @@ impl Reason {
                 format!("public key not found in region {region} for fingerprint {fingerprint}")
             }
             Reason::PreviousHashMismatch => {
-                "previous digest's hash doesn't match previousDigestHashValue".into()
+                "altered: doesn't hash to the next digest's previousDigestHashValue".into()
             }
             Reason::PreviousSignatureMismatch => {
-                "previous digest's signature doesn't match previousDigestSignature".into()
+                "signature metadata doesn't match the next digest's previousDigestSignature".into()
             }
             Reason::WindowGap {
                 previous_end,

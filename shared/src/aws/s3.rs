@@ -1,0 +1,136 @@
+//! [`ObjectStore`] over Amazon S3.
+
+use aws_config::SdkConfig;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::Client;
+
+use super::error::port_error;
+use crate::integrity::logfile::Encryption;
+use crate::ports::{Fetched, ObjectStore, PortError, StoredObject};
+
+/// The log bucket, read through the S3 API.
+#[derive(Clone)]
+pub struct S3Store {
+    client: Client,
+}
+
+impl S3Store {
+    /// A store from the shared SDK configuration. With a custom endpoint (the
+    /// emulator) requests use path-style addressing.
+    pub fn new(config: &SdkConfig) -> Self {
+        let mut b = aws_sdk_s3::config::Builder::from(config);
+        if config.endpoint_url().is_some() {
+            b = b.force_path_style(true);
+        }
+        Self {
+            client: Client::from_conf(b.build()),
+        }
+    }
+
+    /// The underlying client (for tests and tools that write objects).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, PortError> {
+        let resource = format!("s3://{bucket}/{key}");
+        let resp = match self.client.get_object().bucket(bucket).key(key).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let missing = matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_)))
+                    || matches!(
+                        aws_sdk_s3::error::ProvideErrorMetadata::code(&e),
+                        Some("NoSuchKey" | "NoSuchBucket" | "NotFound")
+                    );
+                return if missing {
+                    Ok(Fetched::NotFound)
+                } else {
+                    Err(port_error("GetObject", &resource, &e))
+                };
+            }
+        };
+        let declared = resp.content_length().unwrap_or(0).max(0) as u64;
+        if declared > max_bytes {
+            return Ok(Fetched::TooLarge { size: declared });
+        }
+        let metadata = resp.metadata().cloned().unwrap_or_default();
+        let encryption = Encryption {
+            algorithm: resp.server_side_encryption().map(|s| s.as_str().to_string()),
+            kms_key_id: resp.ssekms_key_id().map(str::to_string),
+        };
+        let version_id = resp.version_id().map(str::to_string);
+        let mut body = Vec::with_capacity(declared as usize);
+        let mut stream = resp.body;
+        loop {
+            match stream.try_next().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > max_bytes {
+                        return Ok(Fetched::TooLarge {
+                            size: body.len() as u64 + chunk.len() as u64,
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(PortError::Unavailable {
+                        operation: "GetObject",
+                        resource,
+                        message: format!("body cut short: {e}"),
+                    })
+                }
+            }
+        }
+        if declared > 0 && body.len() as u64 != declared {
+            return Err(PortError::Unavailable {
+                operation: "GetObject",
+                resource,
+                message: format!("body has {} bytes, Content-Length said {declared}", body.len()),
+            });
+        }
+        Ok(Fetched::Found(StoredObject {
+            body,
+            metadata,
+            encryption,
+            version_id,
+        }))
+    }
+
+    async fn list(&self, bucket: &str, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, PortError> {
+        let resource = format!("s3://{bucket}/{prefix}");
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_start_after(start_after.map(str::to_string))
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error("ListObjectsV2", &resource, &e))?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+        }
+        Ok(keys)
+    }
+
+    async fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        let resource = format!("s3://{bucket}/{prefix}");
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        let mut folders = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| port_error("ListObjectsV2", &resource, &e))?;
+            folders.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)));
+        }
+        Ok(folders)
+    }
+}

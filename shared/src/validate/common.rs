@@ -1,0 +1,210 @@
+//! Configuration and the building blocks shared by both entry points.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use futures_util::{stream, StreamExt};
+
+use crate::cloudtrail::digest::DigestLogFile;
+use crate::cloudtrail::keys::{classify, DigestKey, ObjectKind};
+use crate::integrity::chain::{self, ParsedDigest};
+use crate::integrity::gzip;
+use crate::integrity::logfile::{self, Expectations};
+use crate::integrity::verdict::{FileKind, Reason, Verdict};
+use crate::ports::{Fetched, ObjectStore, PortError, PublicKeys};
+
+use super::KeyCache;
+
+/// What the validator expects and how hard it may work.
+#[derive(Debug, Clone)]
+pub struct ValidatorConfig {
+    /// The trail's owner, encryption and size expectations.
+    pub expect: Expectations,
+    /// When set, digests of any other trail in the bucket are findings.
+    pub trail_name: Option<String>,
+    /// Largest object (compressed) that will be downloaded.
+    pub max_object_bytes: u64,
+    /// How many objects are fetched and hashed at once.
+    pub concurrency: usize,
+    /// Log files timed this close to a digest window's end are left to the
+    /// next digest's check (a file written at 10:59:58 may be listed by the
+    /// digest that starts at 11:00).
+    pub boundary: Duration,
+}
+
+impl Default for ValidatorConfig {
+    fn default() -> Self {
+        Self {
+            expect: Expectations::default(),
+            trail_name: None,
+            max_object_bytes: 128 << 20,
+            concurrency: 16,
+            boundary: Duration::minutes(2),
+        }
+    }
+}
+
+/// A digest fetched and checked: the parsed digest when it is valid.
+pub(super) struct CheckedDigest {
+    pub verdict: Verdict,
+    pub parsed: Option<ParsedDigest>,
+    /// Parsed even though it failed a check (its log list is still evidence
+    /// of what CloudTrail delivered, but not vouched for).
+    pub unverified: Option<ParsedDigest>,
+}
+
+/// Fetches and checks one digest: format, location, signature.
+pub(super) async fn check_digest<S: ObjectStore, K: PublicKeys>(
+    store: &S,
+    keys: &KeyCache<K>,
+    cfg: &ValidatorConfig,
+    bucket: &str,
+    key: &str,
+    dkey: &DigestKey,
+) -> Result<CheckedDigest, PortError> {
+    let fail = |reason: Reason, unverified: Option<ParsedDigest>| {
+        let mut verdict = Verdict::invalid(FileKind::Digest, bucket, key, reason);
+        verdict.backfill = dkey.backfill;
+        CheckedDigest {
+            verdict,
+            parsed: None,
+            unverified,
+        }
+    };
+    let obj = match store.get(bucket, key, cfg.max_object_bytes).await? {
+        Fetched::Found(o) => o,
+        Fetched::NotFound => return Ok(fail(Reason::NotFound, None)),
+        Fetched::TooLarge { .. } => return Ok(fail(Reason::TooLarge(cfg.max_object_bytes), None)),
+    };
+    if let Some(r) = logfile::check_encryption(&obj.encryption, &cfg.expect) {
+        return Ok(fail(r, None));
+    }
+    let parsed = match chain::parse(&obj.body, &obj.metadata, dkey.backfill, cfg.expect.max_inflated_bytes) {
+        Ok(p) => p,
+        Err(r) => return Ok(fail(r, None)),
+    };
+    if let Err(r) = chain::check_location(&parsed, bucket, key) {
+        return Ok(fail(r, Some(parsed)));
+    }
+    let fingerprint = parsed.digest.digest_public_key_fingerprint.clone();
+    let Some(der) = keys.get(&dkey.home_region, &fingerprint, parsed.end).await? else {
+        let reason = Reason::PublicKeyNotFound {
+            fingerprint,
+            region: dkey.home_region.clone(),
+        };
+        return Ok(fail(reason, Some(parsed)));
+    };
+    if let Err(r) = chain::check_signature(&parsed, &der) {
+        return Ok(fail(r, Some(parsed)));
+    }
+    let mut verdict = Verdict::valid(FileKind::Digest, bucket, key);
+    verdict.backfill = dkey.backfill;
+    Ok(CheckedDigest {
+        verdict,
+        parsed: Some(parsed),
+        unverified: None,
+    })
+}
+
+/// Fetches a digest only to compare it with the next one's link fields.
+pub(super) async fn fetch_previous<S: ObjectStore>(
+    store: &S,
+    cfg: &ValidatorConfig,
+    bucket: &str,
+    key: &str,
+) -> Result<Result<ParsedDigest, Reason>, PortError> {
+    let backfill = matches!(classify(key), ObjectKind::Digest(ref d) if d.backfill);
+    Ok(match store.get(bucket, key, cfg.max_object_bytes).await? {
+        Fetched::Found(o) => chain::parse(&o.body, &o.metadata, backfill, cfg.expect.max_inflated_bytes),
+        Fetched::NotFound => Err(Reason::NotFound),
+        Fetched::TooLarge { .. } => Err(Reason::TooLarge(cfg.max_object_bytes)),
+    })
+}
+
+/// The verdicts on the link from `current` back to `previous` (found at
+/// `prev_bucket`/`prev_key`).
+pub(super) fn link_verdicts(
+    current: &ParsedDigest,
+    cur_bucket: &str,
+    cur_key: &str,
+    previous: &Result<ParsedDigest, Reason>,
+    prev_bucket: &str,
+    prev_key: &str,
+) -> Vec<Verdict> {
+    match previous {
+        Err(reason) => vec![Verdict::invalid(FileKind::Digest, prev_bucket, prev_key, reason.clone())],
+        Ok(prev) => chain::check_link(current, prev)
+            .into_iter()
+            .map(|r| match r {
+                Reason::WindowGap { .. } => Verdict::invalid(FileKind::Digest, cur_bucket, cur_key, r),
+                other => Verdict::invalid(FileKind::Digest, prev_bucket, prev_key, other),
+            })
+            .collect(),
+    }
+}
+
+/// Fetches and hashes log files listed by valid digests, a bounded number at
+/// a time, keeping only one chunk of each inflated file in memory.
+pub(super) async fn hash_log_files<S: ObjectStore>(
+    store: &S,
+    cfg: &ValidatorConfig,
+    files: Vec<DigestLogFile>,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<Vec<Verdict>, PortError> {
+    let results: Vec<Result<Verdict, PortError>> = stream::iter(files)
+        .map(|f| async move {
+            let v = hash_one(store, cfg, &f).await;
+            on_done();
+            v
+        })
+        .buffered(cfg.concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+async fn hash_one<S: ObjectStore>(store: &S, cfg: &ValidatorConfig, f: &DigestLogFile) -> Result<Verdict, PortError> {
+    let (b, k) = (f.s3_bucket.as_str(), f.s3_object.as_str());
+    let reason = match store.get(b, k, cfg.max_object_bytes).await? {
+        Fetched::NotFound => Some(Reason::NotFound),
+        Fetched::TooLarge { .. } => Some(Reason::TooLarge(cfg.max_object_bytes)),
+        Fetched::Found(o) => match gzip::hash_only(&o.body, cfg.expect.max_inflated_bytes) {
+            Err(e) => Some(logfile::gzip_reason(e)),
+            Ok((sha, _)) if sha.matches_hex(&f.hash_value) => None,
+            Ok(_) => Some(Reason::HashMismatch),
+        },
+    };
+    Ok(match reason {
+        None => Verdict::valid(FileKind::Log, b, k),
+        Some(r) => Verdict::invalid(FileKind::Log, b, k, r),
+    })
+}
+
+/// Log files in a window that no digest lists.
+///
+/// `candidates` are keys found in the log folders; a candidate counts when
+/// its file-name time is in `[from, to)`.
+pub(super) fn unlisted(
+    bucket: &str,
+    candidates: &[String],
+    listed: &HashSet<&str>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Verdict> {
+    candidates
+        .iter()
+        .filter(|k| matches!(classify(k), ObjectKind::Log(ref l) if l.timestamp >= from && l.timestamp < to))
+        .filter(|k| !listed.contains(k.as_str()))
+        .map(|k| Verdict::invalid(FileKind::Log, bucket, k, Reason::NotListed))
+        .collect()
+}
+
+/// Keys in CloudTrail folders that CloudTrail would not have written.
+pub(super) fn stray(bucket: &str, keys: &[String]) -> Vec<Verdict> {
+    keys.iter()
+        .filter_map(|k| match classify(k) {
+            ObjectKind::Unrecognised { reason } => Some(Verdict::invalid(FileKind::Object, bucket, k, Reason::Unrecognised(reason))),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,17 @@
+//! The integrity checks driven through the ports.
+//!
+//! Two entry points share every building block: [`ObjectValidator`] checks
+//! one object as its S3 event arrives (the Lambda function), and
+//! [`validate_range`] checks a trail over a date range (the command). Both
+//! return verdicts for findings and `Err` only for infrastructure failures,
+//! so that a caller never reports a verdict made from partial data.
+
+mod common;
+mod keycache;
+mod object;
+mod range;
+
+pub use common::ValidatorConfig;
+pub use keycache::KeyCache;
+pub use object::ObjectValidator;
+pub use range::{validate_range, Progress, RangeError, RangeReport, RangeRequest};

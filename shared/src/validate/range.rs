@@ -1,0 +1,493 @@
+//! Validation of a trail over a date range (`trailguard validate`).
+//!
+//! Follows `aws cloudtrail validate-logs`: list the trail's digests in the
+//! range, check each one's signature, walk the chain from the newest back,
+//! and hash every log file the valid digests list. Goes further: every
+//! region's chain (not only the caller's region), every missing digest on its
+//! own, the link fields the CLI ignores, log files no digest lists, and stray
+//! objects reported rather than aborting. Fetching and hashing run
+//! concurrently.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use futures_util::{stream, StreamExt};
+
+use super::common::{self, CheckedDigest, ValidatorConfig};
+use super::object::days;
+use super::KeyCache;
+use crate::cloudtrail::digest::DigestLogFile;
+use crate::cloudtrail::keys::{self, classify, DigestKey, Location, ObjectKind};
+use crate::integrity::chain::{digests_in_gap, ParsedDigest};
+use crate::integrity::verdict::{FileKind, Reason, Verdict};
+use crate::ports::{ObjectStore, PortError, PublicKeys, Trails};
+
+/// What to validate.
+#[derive(Debug, Clone)]
+pub struct RangeRequest {
+    /// `arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME`.
+    pub trail_arn: String,
+    /// Validate digests delivered from here...
+    pub start: DateTime<Utc>,
+    /// ...to here.
+    pub end: DateTime<Utc>,
+    /// The bucket, when not the one the trail describes.
+    pub bucket: Option<String>,
+    /// The key prefix, when not the one the trail describes.
+    pub prefix: Option<String>,
+    /// The account whose logs to validate (organization trails); default:
+    /// the ARN's.
+    pub account_id: Option<String>,
+    /// The organization ID of an organization trail; found in the bucket
+    /// when not given.
+    pub organization_id: Option<String>,
+    /// Regions to validate; empty: every region that has digests.
+    pub regions: Vec<String>,
+}
+
+/// Why a range could not be validated at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RangeError {
+    /// Not a CloudTrail trail ARN.
+    #[error("invalid trail ARN {0:?}: expected arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME")]
+    BadArn(String),
+    /// Start after end.
+    #[error("invalid time range: start-time must occur before end-time")]
+    BadRange,
+    /// DescribeTrails does not know it, and no bucket was given.
+    #[error("trail {0} not found; pass --s3-bucket to validate its logs anyway")]
+    TrailNotFound(String),
+    /// An AWS call failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Progress reporting for long runs (a terminal progress bar).
+pub trait Progress: Sync {
+    /// More files to check were found.
+    fn add(&self, files: u64);
+    /// One more file was checked.
+    fn done(&self);
+}
+
+impl Progress for () {
+    fn add(&self, _: u64) {}
+    fn done(&self) {}
+}
+
+/// The outcome of a range validation.
+#[derive(Debug, Default)]
+pub struct RangeReport {
+    /// Every verdict, newest digest first, each followed by its log files.
+    pub verdicts: Vec<Verdict>,
+    /// Observations that are not verdicts (chain gaps, pending files).
+    pub notices: Vec<String>,
+    /// Earliest start of a valid digest, clipped to the request.
+    pub found_start: Option<DateTime<Utc>>,
+    /// Latest end of a valid digest, clipped to the request.
+    pub found_end: Option<DateTime<Utc>>,
+    /// The regions whose chains were validated.
+    pub regions: Vec<String>,
+}
+
+impl RangeReport {
+    /// `(valid, invalid)` verdict counts of one kind (backfill digests apart).
+    pub fn counts(&self, kind: FileKind, backfill: bool) -> (usize, usize) {
+        let of_kind = self.verdicts.iter().filter(|v| v.kind == kind && v.backfill == backfill);
+        let (valid, invalid): (Vec<_>, Vec<_>) = of_kind.partition(|v| v.is_valid());
+        (valid.len(), invalid.len())
+    }
+
+    /// Whether any verdict is invalid.
+    pub fn any_invalid(&self) -> bool {
+        self.verdicts.iter().any(|v| !v.is_valid())
+    }
+}
+
+struct TrailArn {
+    region: String,
+    account: String,
+    name: String,
+}
+
+fn parse_arn(arn: &str) -> Option<TrailArn> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "cloudtrail" {
+        return None;
+    }
+    let name = parts[5].strip_prefix("trail/")?;
+    (keys::is_region(parts[3]) && keys::is_account(parts[4]) && !name.is_empty()).then(|| TrailArn {
+        region: parts[3].to_string(),
+        account: parts[4].to_string(),
+        name: name.to_string(),
+    })
+}
+
+/// Validates a trail's digests and log files over a date range.
+pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
+    store: &S,
+    keys: &KeyCache<K>,
+    trails: &T,
+    req: &RangeRequest,
+    cfg: &ValidatorConfig,
+    progress: &dyn Progress,
+) -> Result<RangeReport, RangeError> {
+    let arn = parse_arn(&req.trail_arn).ok_or_else(|| RangeError::BadArn(req.trail_arn.clone()))?;
+    if req.start > req.end {
+        return Err(RangeError::BadRange);
+    }
+    let (bucket, prefix) = match &req.bucket {
+        Some(b) => (b.clone(), req.prefix.clone()),
+        None => {
+            let t = trails
+                .locate(&req.trail_arn)
+                .await?
+                .ok_or_else(|| RangeError::TrailNotFound(req.trail_arn.clone()))?;
+            (t.bucket, req.prefix.clone().or(t.prefix))
+        }
+    };
+    let account = req.account_id.clone().unwrap_or_else(|| arn.account.clone());
+    let org_id = match &req.organization_id {
+        Some(o) => Some(o.clone()),
+        None => find_org(store, &bucket, prefix.as_deref(), &account).await?,
+    };
+    let root = keys::account_root(prefix.as_deref(), org_id.as_deref(), &account);
+    let mut regions: Vec<String> = store
+        .list_folders(&bucket, &keys::digest_regions_prefix(&root))
+        .await?
+        .into_iter()
+        .filter_map(|f| f.trim_end_matches('/').rsplit('/').next().map(str::to_string))
+        .filter(|r| keys::is_region(r))
+        .filter(|r| req.regions.is_empty() || req.regions.contains(r))
+        .collect();
+    regions.sort();
+    // One ListPublicKeys call covers the whole range, as the AWS CLI does.
+    keys.preload(&arn.region, req.start, req.end + Duration::hours(2)).await?;
+    let run = Run {
+        store,
+        keys,
+        cfg,
+        req,
+        arn: &arn,
+        bucket: &bucket,
+        root: &root,
+        progress,
+    };
+    let mut report = RangeReport {
+        regions: regions.clone(),
+        ..RangeReport::default()
+    };
+    for region in &regions {
+        run.region(region, &mut report).await?;
+    }
+    Ok(report)
+}
+
+/// Finds the organization folder holding `account`, for an organization trail.
+async fn find_org<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    prefix: Option<&str>,
+    account: &str,
+) -> Result<Option<String>, PortError> {
+    let base = match prefix.filter(|p| !p.is_empty()) {
+        Some(p) => format!("{}/AWSLogs/", p.trim_end_matches('/')),
+        None => "AWSLogs/".to_string(),
+    };
+    let folders = store.list_folders(bucket, &base).await?;
+    let name = |f: &str| f.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+    if folders.iter().any(|f| name(f) == account) {
+        return Ok(None);
+    }
+    for f in folders.iter().map(|f| name(f)).filter(|n| keys::is_org_id(n)) {
+        let inner = store.list_folders(bucket, &format!("{base}{f}/")).await?;
+        if inner.iter().any(|i| name(i) == account) {
+            return Ok(Some(f));
+        }
+    }
+    Ok(None)
+}
+
+struct Run<'a, S, K> {
+    store: &'a S,
+    keys: &'a KeyCache<K>,
+    cfg: &'a ValidatorConfig,
+    req: &'a RangeRequest,
+    arn: &'a TrailArn,
+    bucket: &'a str,
+    root: &'a str,
+    progress: &'a dyn Progress,
+}
+
+struct Listed {
+    key: String,
+    dkey: DigestKey,
+}
+
+impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
+    async fn region(&self, region: &str, report: &mut RangeReport) -> Result<(), PortError> {
+        let (digests, strays) = self.list_digests(region).await?;
+        report.verdicts.extend(common::stray(self.bucket, &strays));
+        self.progress.add(digests.len() as u64);
+        let checked: Vec<Result<CheckedDigest, PortError>> = stream::iter(&digests)
+            .map(|d| async move {
+                let c = common::check_digest(self.store, self.keys, self.cfg, self.bucket, &d.key, &d.dkey).await;
+                self.progress.done();
+                c
+            })
+            .buffered(self.cfg.concurrency.max(1))
+            .collect()
+            .await;
+        let mut by_key: BTreeMap<&str, (&Listed, CheckedDigest)> = BTreeMap::new();
+        for (d, c) in digests.iter().zip(checked) {
+            by_key.insert(&d.key, (d, c?));
+        }
+        // Newest first, as the CLI prints; standard chain, then backfill.
+        let mut order: Vec<&(&Listed, CheckedDigest)> = by_key.values().collect();
+        order.sort_by_key(|(d, _)| (d.dkey.backfill, std::cmp::Reverse(d.dkey.timestamp)));
+
+        let mut chain_verdicts = Vec::new();
+        self.walk_chain(region, &by_key, &mut chain_verdicts, &mut report.notices).await?;
+
+        // Log files of valid digests, hashed once each.
+        let mut seen = HashSet::new();
+        let mut per_digest: Vec<(Verdict, Vec<DigestLogFile>)> = Vec::new();
+        for (_, c) in &order {
+            let files: Vec<DigestLogFile> = c
+                .parsed
+                .iter()
+                .flat_map(|p| p.digest.log_files.iter())
+                .filter(|f| seen.insert((f.s3_bucket.clone(), f.s3_object.clone())))
+                .cloned()
+                .collect();
+            per_digest.push((c.verdict.clone(), files));
+        }
+        let all_files: Vec<DigestLogFile> = per_digest.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
+        self.progress.add(all_files.len() as u64);
+        let progress = self.progress;
+        let mut log_verdicts = common::hash_log_files(self.store, self.cfg, all_files, &|| progress.done())
+            .await?
+            .into_iter();
+        for (dv, files) in per_digest {
+            report.verdicts.push(dv);
+            report.verdicts.extend(log_verdicts.by_ref().take(files.len()));
+        }
+        report.verdicts.extend(chain_verdicts);
+
+        for (_, c) in by_key.values() {
+            if let Some(p) = &c.parsed {
+                let s = p.start.max(self.req.start);
+                let e = p.end.min(self.req.end);
+                report.found_start = Some(report.found_start.map_or(s, |f| f.min(s)));
+                report.found_end = Some(report.found_end.map_or(e, |f| f.max(e)));
+            }
+        }
+        self.check_unlisted(region, &by_key, report).await
+    }
+
+    /// The trail's digest keys in the range, and stray objects found among them.
+    async fn list_digests(&self, region: &str) -> Result<(Vec<Listed>, Vec<String>), PortError> {
+        // Digests are named by delivery time; the CLI takes one hour past the
+        // end for logs that spilled over.
+        let last = self.req.end + Duration::hours(1);
+        let mut found = Vec::new();
+        let mut strays = Vec::new();
+        for day in days(self.req.start.date_naive(), last.date_naive()) {
+            let prefix = keys::digest_day_prefix(self.root, region, day);
+            for key in self.store.list(self.bucket, &prefix, None).await? {
+                match classify(&key) {
+                    ObjectKind::Digest(dkey) => {
+                        let ours = dkey.trail_name == self.arn.name && dkey.home_region == self.arn.region;
+                        if ours && dkey.timestamp >= self.req.start && dkey.timestamp <= last {
+                            found.push(Listed { key, dkey });
+                        }
+                    }
+                    ObjectKind::Unrecognised { .. } => strays.push(key),
+                    _ => {}
+                }
+            }
+        }
+        Ok((found, strays))
+    }
+
+    /// Follows each digest's link to its predecessor: link fields, missing
+    /// digests (every one of a run), and gaps where a chain restarts.
+    async fn walk_chain(
+        &self,
+        region: &str,
+        by_key: &BTreeMap<&str, (&Listed, CheckedDigest)>,
+        verdicts: &mut Vec<Verdict>,
+        notices: &mut Vec<String>,
+    ) -> Result<(), PortError> {
+        let mut standard: Vec<(&Listed, &CheckedDigest)> =
+            by_key.values().filter(|(d, _)| !d.dkey.backfill).map(|(d, c)| (*d, c)).collect();
+        standard.sort_by_key(|(d, _)| d.dkey.timestamp);
+        let referenced: HashSet<&str> = standard
+            .iter()
+            .filter_map(|(_, c)| c.parsed.as_ref().or(c.unverified.as_ref()))
+            .filter_map(|p| p.digest.previous().map(|(_, k)| k))
+            .collect();
+        let mut missing_reported = HashSet::new();
+        for (i, (d, c)) in standard.iter().enumerate() {
+            let Some(cur) = &c.parsed else { continue };
+            let earlier = standard[..i].last();
+            match cur.digest.previous() {
+                None => {
+                    if let Some((e, ec)) = earlier {
+                        let from = ec.parsed.as_ref().map_or(e.dkey.timestamp, |p| p.end);
+                        notices.push(format!(
+                            "No log files were delivered by CloudTrail between {} and {} ({region})",
+                            display(from),
+                            display(cur.start)
+                        ));
+                    }
+                }
+                Some((pb, pk)) => {
+                    if let Some((_, pc)) = by_key.get(pk).filter(|_| pb == self.bucket) {
+                        // In the listing: compare with what was fetched.
+                        if let Some(prev) = pc.parsed.as_ref().or(pc.unverified.as_ref()) {
+                            let prev = Ok(prev.clone());
+                            verdicts.extend(common::link_verdicts(cur, self.bucket, &d.key, &prev, pb, pk));
+                        }
+                        continue;
+                    }
+                    let prev = common::fetch_previous(self.store, self.cfg, pb, pk).await?;
+                    let in_range = matches!(classify(pk), ObjectKind::Digest(ref k) if k.timestamp >= self.req.start);
+                    match (&prev, in_range) {
+                        (Err(Reason::NotFound), _) => {
+                            missing_reported.insert(pk.to_string());
+                            verdicts.push(Verdict::invalid(FileKind::Digest, pb, pk, Reason::NotFound));
+                            verdicts.extend(self.more_missing(region, cur, earlier.copied(), &referenced));
+                        }
+                        (Ok(_), true) => {
+                            // Present but not in the listing: listed under another name?
+                            verdicts.extend(common::link_verdicts(cur, self.bucket, &d.key, &prev, pb, pk));
+                        }
+                        _ => {
+                            // Outside the range: only its problems are reported.
+                            verdicts.extend(
+                                common::link_verdicts(cur, self.bucket, &d.key, &prev, pb, pk)
+                                    .into_iter()
+                                    .filter(|v| !v.is_valid()),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// When the digest `cur` points at has gone, the remaining chain says how
+    /// many more went with it: the hours between the previous surviving
+    /// digest's end and `cur`'s start, less the one already reported.
+    fn more_missing(
+        &self,
+        region: &str,
+        cur: &ParsedDigest,
+        earlier: Option<(&Listed, &CheckedDigest)>,
+        referenced: &HashSet<&str>,
+    ) -> Vec<Verdict> {
+        let Some((e, ec)) = earlier else { return Vec::new() };
+        let Some(ep) = &ec.parsed else { return Vec::new() };
+        if referenced.contains(e.key.as_str()) {
+            return Vec::new();
+        }
+        let n = digests_in_gap(cur.start - ep.end);
+        let loc = Location {
+            date: ep.end.date_naive(),
+            region: region.to_string(),
+            ..e.dkey.location.clone()
+        };
+        (1..n)
+            .map(|k| {
+                let from = ep.end + Duration::hours(k as i64 - 1);
+                let to = from + Duration::hours(1);
+                let est = to.with_timezone(&Utc);
+                let key = keys::digest_key(
+                    &Location { date: est.date_naive(), ..loc.clone() },
+                    &self.arn.name,
+                    &self.arn.region,
+                    est,
+                    false,
+                );
+                Verdict::invalid(
+                    FileKind::Digest,
+                    self.bucket,
+                    &key,
+                    Reason::MissingFromChain {
+                        window: format!("{} to {} (key estimated)", display(from), display(to)),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Log files in the digests' span that no digest lists; files after the
+    /// last digest are pending, not invalid.
+    async fn check_unlisted(
+        &self,
+        region: &str,
+        by_key: &BTreeMap<&str, (&Listed, CheckedDigest)>,
+        report: &mut RangeReport,
+    ) -> Result<(), PortError> {
+        let parsed: Vec<&ParsedDigest> =
+            by_key.values().filter_map(|(_, c)| c.parsed.as_ref().or(c.unverified.as_ref())).collect();
+        let (Some(first), Some(last)) = (
+            parsed.iter().map(|p| p.start).min(),
+            parsed.iter().map(|p| p.end).max(),
+        ) else {
+            return Ok(());
+        };
+        let from = first.max(self.req.start);
+        let to = (last - self.cfg.boundary).min(self.req.end);
+        let mut candidates = Vec::new();
+        for day in days(self.req.start.date_naive(), self.req.end.date_naive()) {
+            let prefix = keys::log_day_prefix(self.root, region, day);
+            candidates.extend(self.store.list(self.bucket, &prefix, None).await?);
+        }
+        let listed: HashSet<&str> =
+            parsed.iter().flat_map(|p| p.digest.log_files.iter()).map(|f| f.s3_object.as_str()).collect();
+        report.verdicts.extend(common::unlisted(self.bucket, &candidates, &listed, from, to));
+        report.verdicts.extend(common::stray(self.bucket, &candidates));
+        let pending = candidates
+            .iter()
+            .filter(|k| matches!(classify(k), ObjectKind::Log(ref l) if l.timestamp >= to && l.timestamp <= self.req.end))
+            .filter(|k| !listed.contains(k.as_str()))
+            .count();
+        if pending > 0 {
+            report.notices.push(format!(
+                "{pending} log file(s) in {region} after {} are not yet covered by a digest",
+                display(to)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The CLI's display format for times.
+pub fn display(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns() {
+        let a = parse_arn("arn:aws:cloudtrail:us-east-1:111122223333:trail/my-trail").unwrap();
+        assert_eq!((a.region.as_str(), a.account.as_str(), a.name.as_str()), ("us-east-1", "111122223333", "my-trail"));
+        assert!(parse_arn("arn:aws-us-gov:cloudtrail:us-gov-west-1:111122223333:trail/t").is_some());
+        for bad in [
+            "",
+            "my-trail",
+            "arn:aws:s3:us-east-1:111122223333:trail/t",
+            "arn:aws:cloudtrail:us-east-1:1111:trail/t",
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/",
+            "arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/x",
+        ] {
+            assert!(parse_arn(bad).is_none(), "{bad}");
+        }
+    }
+}
