@@ -20,7 +20,11 @@ pub fn integrity_notification(source: &str, verdicts: &[Verdict]) -> Option<Noti
         "trailguard: {} CloudTrail integrity finding{} ({})",
         bad.len(),
         if bad.len() == 1 { "" } else { "s" },
-        bad[0].reason.as_ref().map(|r| r.code()).unwrap_or("invalid"),
+        bad[0]
+            .reason
+            .as_ref()
+            .map(|r| r.code())
+            .unwrap_or("invalid"),
     ));
     let mut body = format!(
         "trailguard found {} problem{} with the CloudTrail audit trail ({source}).\n\n",
@@ -43,7 +47,13 @@ pub fn integrity_notification(source: &str, verdicts: &[Verdict]) -> Option<Noti
 pub fn subject(s: &str) -> String {
     let clean: String = s
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     if clean.len() <= MAX_SUBJECT {
         clean
@@ -65,9 +75,16 @@ mod tests {
             Verdict::invalid(FileKind::Digest, "b", "k2", Reason::NotFound),
         ];
         let n = integrity_notification("s3://b", &vs).unwrap();
-        assert_eq!(n.subject, "trailguard: 2 CloudTrail integrity findings (hash_mismatch)");
-        assert!(n.body.contains("Log file\ts3://b/k1\tINVALID: hash value doesn't match"));
-        assert!(n.body.contains("Digest file\ts3://b/k2\tINVALID: not found"));
+        assert_eq!(
+            n.subject,
+            "trailguard: 2 CloudTrail integrity findings (hash_mismatch)"
+        );
+        assert!(n
+            .body
+            .contains("Log file\ts3://b/k1\tINVALID: hash value doesn't match"));
+        assert!(n
+            .body
+            .contains("Digest file\ts3://b/k2\tINVALID: not found"));
         assert!(!n.body.contains("ok\tvalid"));
         assert!(integrity_notification("x", &vs[..1]).is_none());
     }

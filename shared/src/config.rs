@@ -43,14 +43,26 @@ pub struct ConfigError {
 
 /// Reads the validator's configuration through `get` (the process
 /// environment in production, a map in tests).
-pub fn validator_from(get: impl Fn(&str) -> Option<String>) -> Result<ValidatorConfig, ConfigError> {
+pub fn validator_from(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<ValidatorConfig, ConfigError> {
     let d = ValidatorConfig::default();
     let list = |name: &str| -> Vec<String> {
         get(name)
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    let text = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let text = |name: &str| {
+        get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
         match text(name) {
             None => Ok(default),
@@ -65,7 +77,10 @@ pub fn validator_from(get: impl Fn(&str) -> Option<String>) -> Result<ValidatorC
         }
     };
     let accounts = list(EXPECTED_ACCOUNTS);
-    if let Some(bad) = accounts.iter().find(|a| !crate::cloudtrail::keys::is_account(a)) {
+    if let Some(bad) = accounts
+        .iter()
+        .find(|a| !crate::cloudtrail::keys::is_account(a))
+    {
         return Err(ConfigError {
             name: EXPECTED_ACCOUNTS,
             value: bad.clone(),
@@ -91,7 +106,9 @@ pub fn validator_from(get: impl Fn(&str) -> Option<String>) -> Result<ValidatorC
 
 /// The alert topic, if configured.
 pub fn topic_from(get: impl Fn(&str) -> Option<String>) -> Option<String> {
-    get(TOPIC_ARN).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    get(TOPIC_ARN)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -100,7 +117,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -119,7 +139,10 @@ mod tests {
         assert_eq!(c.expect.accounts.len(), 2);
         assert_eq!(c.expect.max_inflated_bytes, 1000);
         assert_eq!(c.trail_name.as_deref(), Some("main"));
-        assert_eq!(topic_from(env(&[(TOPIC_ARN, " arn:t ")])).as_deref(), Some("arn:t"));
+        assert_eq!(
+            topic_from(env(&[(TOPIC_ARN, " arn:t ")])).as_deref(),
+            Some("arn:t")
+        );
         assert_eq!(topic_from(env(&[(TOPIC_ARN, "")])), None);
     }
 

@@ -18,4 +18,6 @@ pub mod integrity;
 pub mod ports;
 #[cfg(feature = "synth")]
 pub mod synth;
+#[cfg(feature = "synth")]
+pub mod testing;
 pub mod validate;

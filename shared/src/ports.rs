@@ -146,7 +146,10 @@ pub struct TrailLocation {
 /// CloudTrail's `DescribeTrails`, as far as finding a trail's bucket goes.
 pub trait Trails: Send + Sync {
     /// Describes the trail with this ARN; `None` when there is none.
-    fn locate(&self, arn: &str) -> impl Future<Output = Result<Option<TrailLocation>, PortError>> + Send;
+    fn locate(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<TrailLocation>, PortError>> + Send;
 }
 
 /// A message for people.
@@ -162,4 +165,49 @@ pub struct Notification {
 pub trait Notifier: Send + Sync {
     /// Publishes one notification; an error means it was not delivered.
     fn publish(&self, n: &Notification) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Shared ownership of a port is the port itself: a handler and a test (or
+/// two handlers) can hold the same adapter.
+impl<T: ObjectStore> ObjectStore for std::sync::Arc<T> {
+    fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Fetched, PortError>> + Send {
+        (**self).get(bucket, key, max_bytes)
+    }
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send {
+        (**self).list(bucket, prefix, start_after)
+    }
+    fn list_folders(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send {
+        (**self).list_folders(bucket, prefix)
+    }
+}
+
+impl<T: PublicKeys> PublicKeys for std::sync::Arc<T> {
+    fn list(
+        &self,
+        region: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<PublicKey>, PortError>> + Send {
+        (**self).list(region, start, end)
+    }
+}
+
+impl<T: Notifier> Notifier for std::sync::Arc<T> {
+    fn publish(&self, n: &Notification) -> impl Future<Output = Result<(), PortError>> + Send {
+        (**self).publish(n)
+    }
 }

@@ -107,7 +107,10 @@ impl Default for TrailSpec {
 impl TrailSpec {
     /// The trail's ARN.
     pub fn trail_arn(&self) -> String {
-        format!("arn:aws:cloudtrail:{}:{}:trail/{}", self.home_region, self.account, self.trail_name)
+        format!(
+            "arn:aws:cloudtrail:{}:{}:trail/{}",
+            self.home_region, self.account, self.trail_name
+        )
     }
 }
 
@@ -134,12 +137,20 @@ pub struct SynthTrail {
 impl SynthTrail {
     /// Keys of the digests, oldest first.
     pub fn digest_keys(&self) -> Vec<&str> {
-        self.objects.iter().filter(|o| o.is_digest).map(|o| o.key.as_str()).collect()
+        self.objects
+            .iter()
+            .filter(|o| o.is_digest)
+            .map(|o| o.key.as_str())
+            .collect()
     }
 
     /// Keys of the log files, oldest first.
     pub fn log_keys(&self) -> Vec<&str> {
-        self.objects.iter().filter(|o| !o.is_digest).map(|o| o.key.as_str()).collect()
+        self.objects
+            .iter()
+            .filter(|o| !o.is_digest)
+            .map(|o| o.key.as_str())
+            .collect()
     }
 }
 
@@ -169,13 +180,22 @@ impl Rng {
 
     /// `n` characters from `alphabet`.
     pub fn string(&mut self, n: usize, alphabet: &[u8]) -> String {
-        (0..n).map(|_| alphabet[self.below(alphabet.len() as u64) as usize] as char).collect()
+        (0..n)
+            .map(|_| alphabet[self.below(alphabet.len() as u64) as usize] as char)
+            .collect()
     }
 
     /// A UUID-shaped string.
     pub fn uuid(&mut self) -> String {
         let h = self.string(32, b"0123456789abcdef");
-        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
     }
 }
 
@@ -208,8 +228,17 @@ pub fn generate(spec: &TrailSpec, key: &SigningKey) -> SynthTrail {
                 objects.push(log);
             }
             let d = digest_file(spec, region, start, end, listed, previous.as_ref(), key);
-            let sha = Sha256::of(&crate::integrity::gzip::inflate(&d.body, u64::MAX).map(|x| x.0).unwrap_or_default());
-            let sig = d.metadata.iter().find(|(k, _)| k == META_SIGNATURE).map(|(_, v)| v.clone()).unwrap_or_default();
+            let sha = Sha256::of(
+                &crate::integrity::gzip::inflate(&d.body, u64::MAX)
+                    .map(|x| x.0)
+                    .unwrap_or_default(),
+            );
+            let sig = d
+                .metadata
+                .iter()
+                .find(|(k, _)| k == META_SIGNATURE)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
             previous = Some((d.key.clone(), sha, sig));
             objects.push(d);
         }
@@ -218,7 +247,9 @@ pub fn generate(spec: &TrailSpec, key: &SigningKey) -> SynthTrail {
 }
 
 fn log_hash(o: &SynthObject) -> String {
-    crate::integrity::gzip::inflate(&o.body, u64::MAX).map(|(_, s)| s.hex()).unwrap_or_default()
+    crate::integrity::gzip::inflate(&o.body, u64::MAX)
+        .map(|(_, s)| s.hex())
+        .unwrap_or_default()
 }
 
 fn location(spec: &TrailSpec, region: &str, at: DateTime<Utc>) -> Location {
@@ -259,9 +290,21 @@ fn digest_file(
     key: &SigningKey,
 ) -> SynthObject {
     let delivered = end + Duration::seconds(7);
-    let dkey = keys::digest_key(&location(spec, region, delivered), &spec.trail_name, &spec.home_region, delivered, false);
-    let newest = log_files.iter().filter_map(|f| f.newest_event_time.clone()).max();
-    let oldest = log_files.iter().filter_map(|f| f.oldest_event_time.clone()).min();
+    let dkey = keys::digest_key(
+        &location(spec, region, delivered),
+        &spec.trail_name,
+        &spec.home_region,
+        delivered,
+        false,
+    );
+    let newest = log_files
+        .iter()
+        .filter_map(|f| f.newest_event_time.clone())
+        .max();
+    let oldest = log_files
+        .iter()
+        .filter_map(|f| f.oldest_event_time.clone())
+        .min();
     let digest = Digest {
         aws_account_id: Some(spec.account.clone()),
         digest_start_time: fmt(start),
@@ -293,7 +336,10 @@ pub fn signed_digest(digest: &Digest, key: &SigningKey) -> (SynthObject, Sha256)
         SynthObject {
             key: digest.digest_s3_object.clone(),
             body: gzip(&inflated),
-            metadata: vec![(META_SIGNATURE.into(), sig), (META_ALGORITHM.into(), ALGORITHM.into())],
+            metadata: vec![
+                (META_SIGNATURE.into(), sig),
+                (META_ALGORITHM.into(), ALGORITHM.into()),
+            ],
             is_digest: true,
         },
         sha,
@@ -369,7 +415,9 @@ mod tests {
         assert_eq!(trail.log_keys().len(), 12);
         let mut prev: Option<chain::ParsedDigest> = None;
         for o in trail.objects.iter().filter(|o| o.is_digest) {
-            let ObjectKind::Digest(dk) = classify(&o.key) else { panic!("{}", o.key) };
+            let ObjectKind::Digest(dk) = classify(&o.key) else {
+                panic!("{}", o.key)
+            };
             assert_eq!(dk.trail_name, "main-trail");
             let meta: HashMap<String, String> = o.metadata.iter().cloned().collect();
             let p = chain::parse(&o.body, &meta, false, 1 << 30).unwrap();
@@ -382,9 +430,12 @@ mod tests {
             }
             for f in &p.digest.log_files {
                 let log = trail.objects.iter().find(|x| x.key == f.s3_object).unwrap();
-                let ObjectKind::Log(lk) = classify(&log.key) else { panic!() };
+                let ObjectKind::Log(lk) = classify(&log.key) else {
+                    panic!()
+                };
                 assert!(lk.timestamp >= p.start - Duration::minutes(1) && lk.timestamp < p.end);
-                let c = crate::integrity::logfile::check_content(&lk, &log.body, &Default::default());
+                let c =
+                    crate::integrity::logfile::check_content(&lk, &log.body, &Default::default());
                 assert_eq!(c.problems, vec![]);
                 assert_eq!(c.sha256.unwrap().hex(), f.hash_value);
             }

@@ -1,1 +1,316 @@
-pub fn _x(){}
+//! The integrity validator's handler: an S3, EventBridge or SQS event in,
+//! verdicts logged and findings alerted out.
+//!
+//! Generic over the ports so that it runs on in-memory fakes in unit tests,
+//! on the emulator in end-to-end tests, and on AWS in Lambda. A finding is a
+//! successful invocation with an alert; an infrastructure failure fails the
+//! invocation (or, from SQS, only the messages it touched) so AWS retries.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
+use serde_json::{json, Value};
+use trailguard::alert::integrity_notification;
+use trailguard::cloudtrail::events::{decode_invocation, EventError, Invocation, ObjectEvent};
+use trailguard::integrity::verdict::Verdict;
+use trailguard::ports::{Notifier, ObjectStore, PortError, PublicKeys};
+use trailguard::validate::ObjectValidator;
+
+/// Why an invocation failed (and will be retried by AWS).
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The payload is none of the supported event shapes.
+    #[error("cannot decode the event: {0}")]
+    Event(#[from] EventError),
+    /// An AWS call failed; no verdict was made from partial data.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// The handler, built once per container.
+pub struct Handler<S, K, N> {
+    validator: ObjectValidator<S, K>,
+    notifier: Option<N>,
+}
+
+impl<S: ObjectStore, K: PublicKeys, N: Notifier> Handler<S, K, N> {
+    /// A handler; without a notifier findings are only logged.
+    pub fn new(validator: ObjectValidator<S, K>, notifier: Option<N>) -> Self {
+        if notifier.is_none() {
+            tracing::warn!("no SNS topic configured: findings will only be logged");
+        }
+        Self {
+            validator,
+            notifier,
+        }
+    }
+
+    /// Handles one invocation payload.
+    pub async fn handle(&self, payload: Value) -> Result<Value, HandlerError> {
+        match decode_invocation(&payload)? {
+            Invocation::TestEvent => {
+                tracing::info!("S3 test event acknowledged");
+                Ok(json!({"checked": 0, "invalid": 0}))
+            }
+            Invocation::Direct(events) => {
+                let verdicts = self.validate_all(&events).await?;
+                self.alert(&verdicts).await?;
+                Ok(summary(&verdicts))
+            }
+            Invocation::Queue(messages) => {
+                let mut failures = Vec::new();
+                let mut verdicts = Vec::new();
+                for m in messages {
+                    let result = match m.events {
+                        Ok(events) => self.validate_all(&events).await.map_err(HandlerError::from),
+                        Err(e) => Err(HandlerError::from(e)),
+                    };
+                    match result {
+                        Ok(v) => verdicts.extend(v),
+                        Err(e) => {
+                            tracing::error!(message_id = %m.message_id, error = %e, "message failed; SQS will redeliver it");
+                            failures.push(m.message_id);
+                        }
+                    }
+                }
+                // If the alert cannot be sent the whole batch is retried: a
+                // repeated verdict is harmless, a lost alert is not.
+                self.alert(&verdicts).await?;
+                let mut response = SqsBatchResponse::default();
+                response.batch_item_failures = failures
+                    .into_iter()
+                    .map(|id| {
+                        let mut f = BatchItemFailure::default();
+                        f.item_identifier = id;
+                        f
+                    })
+                    .collect();
+                Ok(serde_json::to_value(response)
+                    .unwrap_or_else(|_| json!({"batchItemFailures": []})))
+            }
+        }
+    }
+
+    async fn validate_all(&self, events: &[ObjectEvent]) -> Result<Vec<Verdict>, PortError> {
+        let mut out = Vec::new();
+        for ev in events {
+            let verdicts = self.validator.on_event(ev).await?;
+            if verdicts.is_empty() {
+                tracing::debug!(bucket = %ev.bucket, key = %ev.key, "not a CloudTrail file; skipped");
+            }
+            for v in &verdicts {
+                log_verdict(v);
+            }
+            out.extend(verdicts);
+        }
+        Ok(out)
+    }
+
+    async fn alert(&self, verdicts: &[Verdict]) -> Result<(), PortError> {
+        let Some(bucket) = verdicts
+            .iter()
+            .find(|v| !v.is_valid())
+            .map(|v| v.bucket.clone())
+        else {
+            return Ok(());
+        };
+        let (Some(n), Some(notifier)) = (
+            integrity_notification(&format!("s3://{bucket}"), verdicts),
+            &self.notifier,
+        ) else {
+            return Ok(());
+        };
+        notifier.publish(&n).await?;
+        tracing::info!(subject = %n.subject, "alert published");
+        Ok(())
+    }
+}
+
+/// Every verdict is one structured log line.
+fn log_verdict(v: &Verdict) {
+    let (status, reason, code) = match &v.reason {
+        None => ("valid", String::new(), ""),
+        Some(r) => ("invalid", r.text(), r.code()),
+    };
+    if v.is_valid() {
+        tracing::info!(kind = ?v.kind, bucket = %v.bucket, key = %v.key, status, "verdict");
+    } else {
+        tracing::warn!(kind = ?v.kind, bucket = %v.bucket, key = %v.key, status, reason, code, "verdict");
+    }
+}
+
+fn summary(verdicts: &[Verdict]) -> Value {
+    json!({
+        "checked": verdicts.len(),
+        "invalid": verdicts.iter().filter(|v| !v.is_valid()).count(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailguard::synth::{generate, SigningKey, TrailSpec};
+    use trailguard::testing::{MemKeys, MemNotifier, MemStore};
+    use trailguard::validate::ValidatorConfig;
+
+    fn s3_event(bucket: &str, key: &str, name: &str) -> Value {
+        let encoded: String = key.replace(' ', "+");
+        json!({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+            "eventTime":"2026-01-15T03:00:00.000Z","eventName":name,
+            "s3":{"bucket":{"name":bucket},"object":{"key":encoded}}}]})
+    }
+
+    struct Fixture {
+        handler: Handler<std::sync::Arc<MemStore>, MemKeys, std::sync::Arc<MemNotifier>>,
+        store: std::sync::Arc<MemStore>,
+        sent: std::sync::Arc<MemNotifier>,
+        spec: TrailSpec,
+        digests: Vec<String>,
+        logs: Vec<String>,
+    }
+
+    fn fixture() -> Fixture {
+        let key = SigningKey::generate();
+        let spec = TrailSpec::default();
+        let trail = generate(&spec, &key);
+        let store = std::sync::Arc::new(MemStore::default());
+        store.put_all(&spec.bucket, &trail.objects);
+        let sent = std::sync::Arc::new(MemNotifier::default());
+        let validator = ObjectValidator::new(
+            store.clone(),
+            MemKeys::with("us-east-1", &key),
+            ValidatorConfig::default(),
+        );
+        Fixture {
+            handler: Handler::new(validator, Some(sent.clone())),
+            store,
+            sent,
+            digests: trail.digest_keys().iter().map(|s| s.to_string()).collect(),
+            logs: trail.log_keys().iter().map(|s| s.to_string()).collect(),
+            spec,
+        }
+    }
+
+    #[tokio::test]
+    async fn clean_digest_and_log_produce_no_alert() {
+        let f = fixture();
+        let out = f
+            .handler
+            .handle(s3_event(&f.spec.bucket, &f.digests[1], "ObjectCreated:Put"))
+            .await
+            .unwrap();
+        assert_eq!(out["invalid"], 0);
+        assert_eq!(out["checked"], 5, "digest + 4 listed logs");
+        let out = f
+            .handler
+            .handle(s3_event(&f.spec.bucket, &f.logs[0], "ObjectCreated:Put"))
+            .await
+            .unwrap();
+        assert_eq!(out, json!({"checked": 1, "invalid": 0}));
+        assert!(f.sent.sent.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn tampered_log_is_one_alert() {
+        let f = fixture();
+        f.store.replace_body(
+            &f.spec.bucket,
+            &f.logs[5],
+            trailguard::integrity::gzip::gzip(b"{\"Records\":[]}"),
+        );
+        let out = f
+            .handler
+            .handle(s3_event(&f.spec.bucket, &f.digests[1], "ObjectCreated:Put"))
+            .await
+            .unwrap();
+        assert_eq!(out["invalid"], 1);
+        let sent = f.sent.sent.lock().unwrap();
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0]
+            .body
+            .contains(&format!("{}\tINVALID: hash value doesn't match", f.logs[5])));
+    }
+
+    #[tokio::test]
+    async fn deleted_previous_digest_and_deletion_events() {
+        let f = fixture();
+        f.store.delete(&f.spec.bucket, &f.digests[1]);
+        let out = f
+            .handler
+            .handle(s3_event(&f.spec.bucket, &f.digests[2], "ObjectCreated:Put"))
+            .await
+            .unwrap();
+        assert!(out["invalid"].as_u64().unwrap() >= 1);
+        assert!(f.sent.sent.lock().unwrap()[0]
+            .body
+            .contains(&format!("{}\tINVALID: not found", f.digests[1])));
+        let out = f
+            .handler
+            .handle(s3_event(
+                &f.spec.bucket,
+                &f.logs[0],
+                "ObjectRemoved:DeleteMarkerCreated",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(out["invalid"], 1);
+    }
+
+    #[tokio::test]
+    async fn infrastructure_failures_fail_the_invocation() {
+        let f = fixture();
+        f.store.failing.lock().unwrap().push(f.logs[4].clone());
+        let err = f
+            .handler
+            .handle(s3_event(&f.spec.bucket, &f.digests[1], "ObjectCreated:Put"))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            HandlerError::Port(PortError::Unavailable { .. })
+        ));
+        assert!(
+            f.sent.sent.lock().unwrap().is_empty(),
+            "no verdict from partial data"
+        );
+        f.store
+            .replace_body(&f.spec.bucket, &f.logs[0], b"junk".to_vec());
+        *f.sent.fail.lock().unwrap() = true;
+        assert!(f
+            .handler
+            .handle(s3_event(&f.spec.bucket, &f.logs[0], "ObjectCreated:Put"))
+            .await
+            .is_err());
+    }
+
+    #[tokio::test]
+    async fn sqs_reports_only_failed_messages() {
+        let f = fixture();
+        f.store.failing.lock().unwrap().push(f.logs[1].clone());
+        let body = |k: &str| s3_event(&f.spec.bucket, k, "ObjectCreated:Put").to_string();
+        let payload = json!({"Records":[
+            {"messageId":"ok","body":body(&f.logs[0]),"eventSource":"aws:sqs"},
+            {"messageId":"s3-down","body":body(&f.logs[1]),"eventSource":"aws:sqs"},
+            {"messageId":"garbage","body":"{","eventSource":"aws:sqs"}]});
+        let out = f.handler.handle(payload).await.unwrap();
+        let ids: Vec<&str> = out["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["itemIdentifier"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec!["s3-down", "garbage"]);
+    }
+
+    #[tokio::test]
+    async fn undecodable_payload_is_an_error_and_test_event_is_not() {
+        let f = fixture();
+        assert!(matches!(
+            f.handler.handle(json!({"hello": 1})).await,
+            Err(HandlerError::Event(_))
+        ));
+        assert!(f
+            .handler
+            .handle(json!({"Event": "s3:TestEvent"}))
+            .await
+            .is_ok());
+    }
+}

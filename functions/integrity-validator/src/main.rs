@@ -1,1 +1,32 @@
-fn main(){}
+//! Lambda entry point: reads configuration, builds the AWS adapters once and
+//! runs the handler for every event.
+
+use integrity_validator::Handler;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use trailguard::aws::{load_config, CloudTrailApi, S3Store, SnsNotifier};
+use trailguard::config;
+use trailguard::validate::ObjectValidator;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+    let env = |k: &str| std::env::var(k).ok();
+    let cfg = config::validator_from(env)?;
+    let sdk = load_config().await;
+    let notifier = config::topic_from(env).map(|t| SnsNotifier::new(&sdk, t));
+    let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), cfg);
+    let handler = Handler::new(validator, notifier);
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
+        handler.handle(ev.payload).await.map_err(Error::from)
+    }))
+    .await
+}

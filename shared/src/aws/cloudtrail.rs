@@ -51,7 +51,12 @@ fn from_sdk(t: Option<&SdkTime>) -> Option<DateTime<Utc>> {
 }
 
 impl PublicKeys for CloudTrailApi {
-    async fn list(&self, region: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Vec<PublicKey>, PortError> {
+    async fn list(
+        &self,
+        region: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<PublicKey>, PortError> {
         let client = self.client(region);
         let resource = format!("cloudtrail public keys in {region}");
         let mut out = Vec::new();
@@ -107,7 +112,10 @@ impl Trails for CloudTrailApi {
                 Some(TrailLocation {
                     arn: t.trail_arn().unwrap_or(arn).to_string(),
                     bucket: t.s3_bucket_name()?.to_string(),
-                    prefix: t.s3_key_prefix().filter(|p| !p.is_empty()).map(str::to_string),
+                    prefix: t
+                        .s3_key_prefix()
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string),
                     is_organization_trail: t.is_organization_trail().unwrap_or(false),
                     home_region: t.home_region().unwrap_or(region).to_string(),
                 })

@@ -15,7 +15,11 @@ const DENIED: [&str; 6] = [
 ];
 
 /// Maps any SDK error; callers handle "not found" themselves first.
-pub(crate) fn port_error<E, R>(operation: &'static str, resource: &str, e: &SdkError<E, R>) -> PortError
+pub(crate) fn port_error<E, R>(
+    operation: &'static str,
+    resource: &str,
+    e: &SdkError<E, R>,
+) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -36,7 +36,14 @@ impl S3Store {
 impl ObjectStore for S3Store {
     async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, PortError> {
         let resource = format!("s3://{bucket}/{key}");
-        let resp = match self.client.get_object().bucket(bucket).key(key).send().await {
+        let resp = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 let missing = matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_)))
@@ -57,7 +64,9 @@ impl ObjectStore for S3Store {
         }
         let metadata = resp.metadata().cloned().unwrap_or_default();
         let encryption = Encryption {
-            algorithm: resp.server_side_encryption().map(|s| s.as_str().to_string()),
+            algorithm: resp
+                .server_side_encryption()
+                .map(|s| s.as_str().to_string()),
             kms_key_id: resp.ssekms_key_id().map(str::to_string),
         };
         let version_id = resp.version_id().map(str::to_string);
@@ -87,7 +96,10 @@ impl ObjectStore for S3Store {
             return Err(PortError::Unavailable {
                 operation: "GetObject",
                 resource,
-                message: format!("body has {} bytes, Content-Length said {declared}", body.len()),
+                message: format!(
+                    "body has {} bytes, Content-Length said {declared}",
+                    body.len()
+                ),
             });
         }
         Ok(Fetched::Found(StoredObject {
@@ -98,7 +110,12 @@ impl ObjectStore for S3Store {
         }))
     }
 
-    async fn list(&self, bucket: &str, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, PortError> {
+    async fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> Result<Vec<String>, PortError> {
         let resource = format!("s3://{bucket}/{prefix}");
         let mut pages = self
             .client
@@ -111,7 +128,11 @@ impl ObjectStore for S3Store {
         let mut keys = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| port_error("ListObjectsV2", &resource, &e))?;
-            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
         }
         Ok(keys)
     }
@@ -129,7 +150,11 @@ impl ObjectStore for S3Store {
         let mut folders = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| port_error("ListObjectsV2", &resource, &e))?;
-            folders.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)));
+            folders.extend(
+                page.common_prefixes()
+                    .iter()
+                    .filter_map(|p| p.prefix().map(str::to_string)),
+            );
         }
         Ok(folders)
     }

@@ -89,7 +89,10 @@ pub struct DigestLogFile {
 impl Digest {
     /// The previous digest's location, when the digest continues a chain.
     pub fn previous(&self) -> Option<(&str, &str)> {
-        match (&self.previous_digest_s3_bucket, &self.previous_digest_s3_object) {
+        match (
+            &self.previous_digest_s3_bucket,
+            &self.previous_digest_s3_object,
+        ) {
             (Some(b), Some(k)) if !b.is_empty() && !k.is_empty() => Some((b, k)),
             _ => None,
         }
@@ -129,7 +132,10 @@ mod tests {
         }"#;
         let d: Digest = serde_json::from_str(json).unwrap();
         assert_eq!(d.log_files.len(), 1);
-        assert_eq!(d.previous_digest_signature.as_deref(), Some("50887ccffad4c002b97caa37cc4"));
+        assert_eq!(
+            d.previous_digest_signature.as_deref(),
+            Some("50887ccffad4c002b97caa37cc4")
+        );
         assert!(d.previous().is_some());
     }
 
@@ -148,7 +154,13 @@ mod tests {
     #[test]
     fn wrong_types_and_duplicates_are_errors() {
         let base = r#""digestStartTime":"a","digestEndTime":"b","digestS3Bucket":"c","digestS3Object":"d","previousDigestSignature":null"#;
-        assert!(serde_json::from_str::<Digest>(&format!("{{{base},\"digestPublicKeyFingerprint\":5}}")).is_err());
-        assert!(serde_json::from_str::<Digest>(&format!("{{{base},\"digestPublicKeyFingerprint\":\"e\",\"digestEndTime\":\"x\"}}")).is_err());
+        assert!(serde_json::from_str::<Digest>(&format!(
+            "{{{base},\"digestPublicKeyFingerprint\":5}}"
+        ))
+        .is_err());
+        assert!(serde_json::from_str::<Digest>(&format!(
+            "{{{base},\"digestPublicKeyFingerprint\":\"e\",\"digestEndTime\":\"x\"}}"
+        ))
+        .is_err());
     }
 }

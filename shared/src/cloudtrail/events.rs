@@ -168,7 +168,8 @@ pub fn decode_invocation(payload: &Value) -> Result<Invocation, EventError> {
     if from_sqs {
         let mut out = Vec::with_capacity(records.len());
         for r in records {
-            let m: SqsMessage = serde_json::from_value(r.clone()).map_err(|e| malformed("SQS record", e))?;
+            let m: SqsMessage =
+                serde_json::from_value(r.clone()).map_err(|e| malformed("SQS record", e))?;
             out.push(QueuedMessage {
                 events: decode_body(&m.body),
                 message_id: m.message_id,
@@ -184,25 +185,27 @@ pub fn decode_invocation(payload: &Value) -> Result<Invocation, EventError> {
 pub fn decode_body(body: &str) -> Result<Vec<ObjectEvent>, EventError> {
     let v: Value = serde_json::from_str(body).map_err(|e| malformed("SQS message body", e))?;
     if v.get("Type").and_then(Value::as_str) == Some("Notification") {
-        let inner = v
-            .get("Message")
-            .and_then(Value::as_str)
-            .ok_or_else(|| EventError::Malformed {
-                what: "SNS envelope",
-                detail: "no Message string".into(),
-            })?;
+        let inner =
+            v.get("Message")
+                .and_then(Value::as_str)
+                .ok_or_else(|| EventError::Malformed {
+                    what: "SNS envelope",
+                    detail: "no Message string".into(),
+                })?;
         return decode_body(inner);
     }
     match decode_invocation(&v)? {
         Invocation::Direct(events) => Ok(events),
         Invocation::TestEvent => Ok(Vec::new()),
-        Invocation::Queue(_) => Err(EventError::Unrecognised("an SQS batch inside an SQS message".into())),
+        Invocation::Queue(_) => Err(EventError::Unrecognised(
+            "an SQS batch inside an SQS message".into(),
+        )),
     }
 }
 
 fn decode_s3_notification(payload: &Value) -> Result<Vec<ObjectEvent>, EventError> {
-    let n: S3Notification =
-        serde_json::from_value(payload.clone()).map_err(|e| malformed("S3 event notification", e))?;
+    let n: S3Notification = serde_json::from_value(payload.clone())
+        .map_err(|e| malformed("S3 event notification", e))?;
     n.records
         .into_iter()
         .map(|r| {
@@ -218,13 +221,17 @@ fn decode_s3_notification(payload: &Value) -> Result<Vec<ObjectEvent>, EventErro
 }
 
 fn decode_eventbridge(payload: &Value) -> Result<Vec<ObjectEvent>, EventError> {
-    let e: EventBridgeEvent =
-        serde_json::from_value(payload.clone()).map_err(|e| malformed("EventBridge S3 event", e))?;
+    let e: EventBridgeEvent = serde_json::from_value(payload.clone())
+        .map_err(|e| malformed("EventBridge S3 event", e))?;
     let change = match e.detail_type.as_str() {
         "Object Created" => ObjectChange::Created,
         "Object Deleted" => match e.detail.deletion_type.as_deref() {
-            Some("Delete Marker Created") => ObjectChange::Removed { delete_marker: true },
-            _ => ObjectChange::Removed { delete_marker: false },
+            Some("Delete Marker Created") => ObjectChange::Removed {
+                delete_marker: true,
+            },
+            _ => ObjectChange::Removed {
+                delete_marker: false,
+            },
         },
         other => ObjectChange::Other(other.to_string()),
     };
@@ -241,9 +248,13 @@ fn change_from_s3_name(name: &str) -> ObjectChange {
     if name.starts_with("ObjectCreated:") {
         ObjectChange::Created
     } else if name == "ObjectRemoved:DeleteMarkerCreated" {
-        ObjectChange::Removed { delete_marker: true }
+        ObjectChange::Removed {
+            delete_marker: true,
+        }
     } else if name.starts_with("ObjectRemoved:") {
-        ObjectChange::Removed { delete_marker: false }
+        ObjectChange::Removed {
+            delete_marker: false,
+        }
     } else if name.starts_with("LifecycleExpiration:") {
         ObjectChange::LifecycleExpired
     } else {
@@ -258,7 +269,9 @@ pub fn decode_s3_key(raw: &str) -> Result<String, EventError> {
     percent_decode_str(&spaced)
         .decode_utf8()
         .map(|c| c.into_owned())
-        .map_err(|_| EventError::BadKey { key: raw.to_string() })
+        .map_err(|_| EventError::BadKey {
+            key: raw.to_string(),
+        })
 }
 
 fn malformed(what: &'static str, e: serde_json::Error) -> EventError {
@@ -303,7 +316,11 @@ mod tests {
 
     #[test]
     fn s3_notification_keys_are_url_decoded() {
-        let Invocation::Direct(ev) = decode_invocation(&s3_event("ObjectCreated:Put", "my+prefix/a%2Bb%3Dc/%C3%A9.json.gz")).unwrap() else {
+        let Invocation::Direct(ev) = decode_invocation(&s3_event(
+            "ObjectCreated:Put",
+            "my+prefix/a%2Bb%3Dc/%C3%A9.json.gz",
+        ))
+        .unwrap() else {
             panic!()
         };
         assert_eq!(ev[0].key, "my prefix/a+b=c/é.json.gz");
@@ -321,13 +338,28 @@ mod tests {
     #[test]
     fn removal_kinds() {
         let cases = [
-            ("ObjectRemoved:Delete", ObjectChange::Removed { delete_marker: false }),
-            ("ObjectRemoved:DeleteMarkerCreated", ObjectChange::Removed { delete_marker: true }),
+            (
+                "ObjectRemoved:Delete",
+                ObjectChange::Removed {
+                    delete_marker: false,
+                },
+            ),
+            (
+                "ObjectRemoved:DeleteMarkerCreated",
+                ObjectChange::Removed {
+                    delete_marker: true,
+                },
+            ),
             ("LifecycleExpiration:Delete", ObjectChange::LifecycleExpired),
-            ("ObjectRestore:Completed", ObjectChange::Other("ObjectRestore:Completed".into())),
+            (
+                "ObjectRestore:Completed",
+                ObjectChange::Other("ObjectRestore:Completed".into()),
+            ),
         ];
         for (name, want) in cases {
-            let Invocation::Direct(ev) = decode_invocation(&s3_event(name, "k")).unwrap() else { panic!() };
+            let Invocation::Direct(ev) = decode_invocation(&s3_event(name, "k")).unwrap() else {
+                panic!()
+            };
             assert_eq!(ev[0].change, want, "{name}");
         }
     }
@@ -337,27 +369,39 @@ mod tests {
         let created = json!({"version":"0","id":"x","detail-type":"Object Created","source":"aws.s3",
             "account":"111122223333","time":"2024-01-01T00:00:00Z","region":"us-east-1","resources":[],
             "detail":{"version":"0","bucket":{"name":"logs"},"object":{"key":"a b+c","size":1,"version-id":"v"}}});
-        let Invocation::Direct(ev) = decode_invocation(&created).unwrap() else { panic!() };
+        let Invocation::Direct(ev) = decode_invocation(&created).unwrap() else {
+            panic!()
+        };
         assert_eq!(ev[0].key, "a b+c", "EventBridge keys are not URL-encoded");
         assert_eq!(ev[0].change, ObjectChange::Created);
         let mut deleted = created.clone();
         deleted["detail-type"] = json!("Object Deleted");
         deleted["detail"]["deletion-type"] = json!("Delete Marker Created");
-        let Invocation::Direct(ev) = decode_invocation(&deleted).unwrap() else { panic!() };
-        assert_eq!(ev[0].change, ObjectChange::Removed { delete_marker: true });
+        let Invocation::Direct(ev) = decode_invocation(&deleted).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            ev[0].change,
+            ObjectChange::Removed {
+                delete_marker: true
+            }
+        );
     }
 
     #[test]
     fn sqs_batches_decode_per_message() {
         let good = s3_event("ObjectCreated:Put", "k1").to_string();
         let sns = json!({"Type":"Notification","Message": s3_event("ObjectCreated:Put","k2").to_string()}).to_string();
-        let test = json!({"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"logs"}).to_string();
+        let test =
+            json!({"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"logs"}).to_string();
         let payload = json!({"Records":[
             {"messageId":"m1","receiptHandle":"r","body":good,"eventSource":"aws:sqs"},
             {"messageId":"m2","receiptHandle":"r","body":"{not json","eventSource":"aws:sqs"},
             {"messageId":"m3","receiptHandle":"r","body":sns,"eventSource":"aws:sqs"},
             {"messageId":"m4","receiptHandle":"r","body":test,"eventSource":"aws:sqs"}]});
-        let Invocation::Queue(msgs) = decode_invocation(&payload).unwrap() else { panic!() };
+        let Invocation::Queue(msgs) = decode_invocation(&payload).unwrap() else {
+            panic!()
+        };
         assert_eq!(msgs.len(), 4);
         assert_eq!(msgs[0].events.as_ref().unwrap()[0].key, "k1");
         assert!(msgs[1].events.is_err());
@@ -372,8 +416,14 @@ mod tests {
             decode_invocation(&json!({"Service":"Amazon S3","Event":"s3:TestEvent"})).unwrap(),
             Invocation::TestEvent
         ));
-        assert!(matches!(decode_invocation(&json!([1, 2])), Err(EventError::Unrecognised(_))));
-        assert!(matches!(decode_invocation(&json!({"foo": 1})), Err(EventError::Unrecognised(_))));
+        assert!(matches!(
+            decode_invocation(&json!([1, 2])),
+            Err(EventError::Unrecognised(_))
+        ));
+        assert!(matches!(
+            decode_invocation(&json!({"foo": 1})),
+            Err(EventError::Unrecognised(_))
+        ));
         assert!(matches!(
             decode_invocation(&json!({"Records":[{"eventName":"ObjectCreated:Put"}]})),
             Err(EventError::Malformed { .. })

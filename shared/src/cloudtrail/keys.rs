@@ -38,7 +38,11 @@ impl Location {
     /// The key prefix of the `AWSLogs` tree this object belongs to, ending
     /// with `/`: `[prefix/]AWSLogs/[o-ORGID/]ACCOUNT/`.
     pub fn account_root(&self) -> String {
-        account_root(self.prefix.as_deref(), self.org_id.as_deref(), &self.account)
+        account_root(
+            self.prefix.as_deref(),
+            self.org_id.as_deref(),
+            &self.account,
+        )
     }
 }
 
@@ -118,8 +122,8 @@ pub fn classify(key: &str) -> ObjectKind {
         return ObjectKind::Unrelated;
     };
     // `rest_start` points just after "AWSLogs/"; a prefix ends before "/AWSLogs/".
-    let prefix = (rest_start > "AWSLogs/".len())
-        .then(|| key[..rest_start - "/AWSLogs/".len()].to_string());
+    let prefix =
+        (rest_start > "AWSLogs/".len()).then(|| key[..rest_start - "/AWSLogs/".len()].to_string());
     let rest = &key[rest_start..];
     if rest.ends_with('/') || rest.is_empty() {
         return ObjectKind::KnownOther;
@@ -199,8 +203,8 @@ fn parse_log_name(file: &str, loc: &Location) -> Result<LogKey, String> {
     let (ts, unique) = rest
         .split_once('_')
         .ok_or("log file name has no unique suffix")?;
-    let timestamp = parse_compact(ts, "%Y%m%dT%H%MZ", 14)
-        .ok_or("log file timestamp is not YYYYMMDDTHHmmZ")?;
+    let timestamp =
+        parse_compact(ts, "%Y%m%dT%H%MZ", 14).ok_or("log file timestamp is not YYYYMMDDTHHmmZ")?;
     if unique.is_empty() || !unique.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err("log file unique suffix is not alphanumeric".into());
     }
@@ -395,7 +399,13 @@ mod tests {
         assert_eq!(k.timestamp, ts("2015-08-17T15:01:31Z"));
         assert!(!k.backfill);
         assert_eq!(
-            digest_key(&k.location, &k.trail_name, &k.home_region, k.timestamp, false),
+            digest_key(
+                &k.location,
+                &k.trail_name,
+                &k.home_region,
+                k.timestamp,
+                false
+            ),
             DIGEST
         );
     }
@@ -412,7 +422,13 @@ mod tests {
         assert_eq!(k.home_region, "us-east-1");
         assert!(k.backfill);
         assert_eq!(
-            digest_key(&k.location, &k.trail_name, &k.home_region, k.timestamp, true),
+            digest_key(
+                &k.location,
+                &k.trail_name,
+                &k.home_region,
+                k.timestamp,
+                true
+            ),
             key
         );
     }
@@ -460,27 +476,65 @@ mod tests {
         let base = "AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/17/";
         for (name, why) in [
             ("evil.json.gz", "does not start with"),
-            ("111122223333_CloudTrail_us-east-2_20150817T1445Z_abc.json", "end with .json.gz"),
-            ("111122223333_CloudTrail_us-east-2_20150817T14Z_abc.json.gz", "YYYYMMDDTHHmmZ"),
-            ("111122223333_CloudTrail_us-east-2_20150818T1445Z_abc.json.gz", "day folder"),
-            ("111122223333_CloudTrail_us-east-2_20150817T1445Z_a-b.json.gz", "alphanumeric"),
-            ("111122223333_CloudTrail_us-east-1_20150817T1445Z_abc.json.gz", "does not start with"),
-            ("222222222222_CloudTrail_us-east-2_20150817T1445Z_abc.json.gz", "does not start with"),
+            (
+                "111122223333_CloudTrail_us-east-2_20150817T1445Z_abc.json",
+                "end with .json.gz",
+            ),
+            (
+                "111122223333_CloudTrail_us-east-2_20150817T14Z_abc.json.gz",
+                "YYYYMMDDTHHmmZ",
+            ),
+            (
+                "111122223333_CloudTrail_us-east-2_20150818T1445Z_abc.json.gz",
+                "day folder",
+            ),
+            (
+                "111122223333_CloudTrail_us-east-2_20150817T1445Z_a-b.json.gz",
+                "alphanumeric",
+            ),
+            (
+                "111122223333_CloudTrail_us-east-1_20150817T1445Z_abc.json.gz",
+                "does not start with",
+            ),
+            (
+                "222222222222_CloudTrail_us-east-2_20150817T1445Z_abc.json.gz",
+                "does not start with",
+            ),
         ] {
             let reason = unrecognised(&format!("{base}{name}"));
             assert!(reason.contains(why), "{name}: {reason}");
         }
-        assert!(unrecognised("AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/x.json.gz")
-            .contains("expected"));
-        assert!(unrecognised("AWSLogs/1111/CloudTrail/us-east-2/2015/08/17/x").contains("12 digits"));
-        assert!(unrecognised("AWSLogs/111122223333/CloudTrail/moon/2015/08/17/x").contains("region"));
-        assert!(unrecognised("AWSLogs/111122223333/CloudTrail/us-east-2/2015/13/17/x").contains("date"));
-        assert!(unrecognised("AWSLogs/o-X/111122223333/CloudTrail/us-east-2/2015/08/17/x").contains("organization"));
+        assert!(
+            unrecognised("AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/x.json.gz")
+                .contains("expected")
+        );
+        assert!(
+            unrecognised("AWSLogs/1111/CloudTrail/us-east-2/2015/08/17/x").contains("12 digits")
+        );
+        assert!(
+            unrecognised("AWSLogs/111122223333/CloudTrail/moon/2015/08/17/x").contains("region")
+        );
+        assert!(
+            unrecognised("AWSLogs/111122223333/CloudTrail/us-east-2/2015/13/17/x").contains("date")
+        );
+        assert!(
+            unrecognised("AWSLogs/o-X/111122223333/CloudTrail/us-east-2/2015/08/17/x")
+                .contains("organization")
+        );
         let dbase = "AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/";
-        assert!(unrecognised(&format!("{dbase}111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_20150817T150131Z.json.gz")).contains("trail name"));
-        assert!(unrecognised(&format!("{dbase}111122223333_CloudTrail-Digest_us-east-2_trail_mars_20150817T150131Z.json.gz")).contains("home region"));
+        assert!(unrecognised(&format!(
+            "{dbase}111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_20150817T150131Z.json.gz"
+        ))
+        .contains("trail name"));
+        assert!(unrecognised(&format!(
+            "{dbase}111122223333_CloudTrail-Digest_us-east-2_trail_mars_20150817T150131Z.json.gz"
+        ))
+        .contains("home region"));
         assert!(unrecognised(&format!("{dbase}111122223333_CloudTrail-Digest_us-east-2_trail_us-east-2_20150817T1501Z.json.gz")).contains("timestamp"));
-        assert!(unrecognised(&format!("{dbase}111122223333_CloudTrail-Digest_us-east-2_20150817T150131Z.json.gz")).contains("no timestamp"));
+        assert!(unrecognised(&format!(
+            "{dbase}111122223333_CloudTrail-Digest_us-east-2_20150817T150131Z.json.gz"
+        ))
+        .contains("no timestamp"));
     }
 
     #[test]

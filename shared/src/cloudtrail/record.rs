@@ -98,7 +98,13 @@ mod tests {
         assert!(f.records[0].missing_fields().is_empty());
         assert_eq!(
             f.records[1].missing_fields(),
-            vec!["eventTime", "eventSource", "awsRegion", "eventID", "recipientAccountId"]
+            vec![
+                "eventTime",
+                "eventSource",
+                "awsRegion",
+                "eventID",
+                "recipientAccountId"
+            ]
         );
     }
 
@@ -120,7 +126,11 @@ mod tests {
             b"{\"Records\":[],\"Records\":[]}",
             b"\xff\xfe",
         ] {
-            assert!(parse_heads(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(
+                parse_heads(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -51,11 +51,16 @@ pub fn parse(
     let (inflated, sha256) = gzip::inflate(compressed, max_inflated).map_err(gzip_reason)?;
     let digest: Digest = serde_json::from_slice(&inflated)
         .map_err(|e| Reason::InvalidFormat(format!("not a CloudTrail digest: {e}")))?;
-    let (Some(sig), Some(algo)) = (metadata.get(META_SIGNATURE), metadata.get(META_ALGORITHM)) else {
-        return Err(Reason::SignatureMetadata("no signature or signature-algorithm metadata".into()));
+    let (Some(sig), Some(algo)) = (metadata.get(META_SIGNATURE), metadata.get(META_ALGORITHM))
+    else {
+        return Err(Reason::SignatureMetadata(
+            "no signature or signature-algorithm metadata".into(),
+        ));
     };
     if backfill && !metadata.contains_key(META_BACKFILL) {
-        return Err(Reason::InvalidFormat("backfill digest without backfill-generation-timestamp metadata".into()));
+        return Err(Reason::InvalidFormat(
+            "backfill digest without backfill-generation-timestamp metadata".into(),
+        ));
     }
     let start = parse_time(&digest.digest_start_time, "digestStartTime")?;
     let end = parse_time(&digest.digest_end_time, "digestEndTime")?;
@@ -87,7 +92,13 @@ pub fn check_location(p: &ParsedDigest, bucket: &str, key: &str) -> Result<(), R
 /// Verifies the digest's signature with the public key its fingerprint names.
 pub fn check_signature(p: &ParsedDigest, public_key_der: &[u8]) -> Result<(), Reason> {
     let message = signature::signing_string(&p.digest, &p.sha256);
-    signature::verify(message.as_bytes(), &p.algorithm, &p.signature, public_key_der).map_err(|e| match e {
+    signature::verify(
+        message.as_bytes(),
+        &p.algorithm,
+        &p.signature,
+        public_key_der,
+    )
+    .map_err(|e| match e {
         SignatureError::Mismatch => Reason::SignatureFailed,
         other => Reason::SignatureMetadata(other.to_string()),
     })
@@ -98,11 +109,19 @@ pub fn check_signature(p: &ParsedDigest, public_key_der: &[u8]) -> Result<(), Re
 /// over, and its window ends where `current`'s starts.
 pub fn check_link(current: &ParsedDigest, previous: &ParsedDigest) -> Vec<Reason> {
     let mut out = Vec::new();
-    let recorded = current.digest.previous_digest_hash_value.as_deref().unwrap_or("");
+    let recorded = current
+        .digest
+        .previous_digest_hash_value
+        .as_deref()
+        .unwrap_or("");
     if !previous.sha256.matches_hex(recorded) {
         out.push(Reason::PreviousHashMismatch);
     }
-    let signed = current.digest.previous_digest_signature.as_deref().unwrap_or("");
+    let signed = current
+        .digest
+        .previous_digest_signature
+        .as_deref()
+        .unwrap_or("");
     if !signed.eq_ignore_ascii_case(previous.signature.trim()) {
         out.push(Reason::PreviousSignatureMismatch);
     }
@@ -130,7 +149,7 @@ pub fn digests_in_gap(gap: Duration) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    
+
     fn digest(start: &str, end: &str, prev_hash: Option<&str>, prev_sig: Option<&str>) -> Digest {
         Digest {
             aws_account_id: Some("111122223333".into()),
@@ -167,21 +186,39 @@ mod tests {
     fn parse_requires_metadata_and_times() {
         let d = digest("2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", None, None);
         let bytes = gzip::gzip(serde_json::to_string(&d).unwrap().as_bytes());
-        assert!(matches!(parse(&bytes, &HashMap::new(), false, 1 << 20), Err(Reason::SignatureMetadata(_))));
-        assert!(matches!(parse(&bytes, &meta("ab"), true, 1 << 20), Err(Reason::InvalidFormat(_))));
+        assert!(matches!(
+            parse(&bytes, &HashMap::new(), false, 1 << 20),
+            Err(Reason::SignatureMetadata(_))
+        ));
+        assert!(matches!(
+            parse(&bytes, &meta("ab"), true, 1 << 20),
+            Err(Reason::InvalidFormat(_))
+        ));
         let p = parse(&bytes, &meta("ab"), false, 1 << 20).unwrap();
         assert_eq!(p.end - p.start, Duration::hours(1));
         let bad = digest("yesterday", "2024-01-01T01:00:00Z", None, None);
         let bytes = gzip::gzip(serde_json::to_string(&bad).unwrap().as_bytes());
-        assert!(matches!(parse(&bytes, &meta("ab"), false, 1 << 20), Err(Reason::InvalidFormat(_))));
-        assert!(matches!(parse(b"junk", &meta("ab"), false, 1 << 20), Err(Reason::InvalidFormat(_))));
+        assert!(matches!(
+            parse(&bytes, &meta("ab"), false, 1 << 20),
+            Err(Reason::InvalidFormat(_))
+        ));
+        assert!(matches!(
+            parse(b"junk", &meta("ab"), false, 1 << 20),
+            Err(Reason::InvalidFormat(_))
+        ));
         let not_digest = gzip::gzip(b"{\"Records\":[]}");
-        assert!(matches!(parse(&not_digest, &meta("ab"), false, 1 << 20), Err(Reason::InvalidFormat(_))));
+        assert!(matches!(
+            parse(&not_digest, &meta("ab"), false, 1 << 20),
+            Err(Reason::InvalidFormat(_))
+        ));
     }
 
     #[test]
     fn location_must_match() {
-        let p = parsed(&digest("2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", None, None), "ab");
+        let p = parsed(
+            &digest("2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", None, None),
+            "ab",
+        );
         assert_eq!(check_location(&p, "b", "k"), Ok(()));
         assert_eq!(check_location(&p, "b", "k2"), Err(Reason::Moved));
         assert_eq!(check_location(&p, "b2", "k"), Err(Reason::Moved));
@@ -189,16 +226,60 @@ mod tests {
 
     #[test]
     fn links() {
-        let prev = parsed(&digest("2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", None, None), "AABB");
+        let prev = parsed(
+            &digest("2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", None, None),
+            "AABB",
+        );
         let hash = prev.sha256.hex();
-        let good = parsed(&digest("2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z", Some(&hash), Some("aabb")), "cc");
+        let good = parsed(
+            &digest(
+                "2024-01-01T01:00:00Z",
+                "2024-01-01T02:00:00Z",
+                Some(&hash),
+                Some("aabb"),
+            ),
+            "cc",
+        );
         assert_eq!(check_link(&good, &prev), vec![]);
-        let wrong_hash = parsed(&digest("2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z", Some(&"0".repeat(64)), Some("aabb")), "cc");
-        assert_eq!(check_link(&wrong_hash, &prev), vec![Reason::PreviousHashMismatch]);
-        let wrong_sig = parsed(&digest("2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z", Some(&hash), Some("aabc")), "cc");
-        assert_eq!(check_link(&wrong_sig, &prev), vec![Reason::PreviousSignatureMismatch]);
-        let gap = parsed(&digest("2024-01-01T01:30:00Z", "2024-01-01T02:00:00Z", Some(&hash), Some("aabb")), "cc");
-        assert!(matches!(check_link(&gap, &prev)[..], [Reason::WindowGap { .. }]));
+        let wrong_hash = parsed(
+            &digest(
+                "2024-01-01T01:00:00Z",
+                "2024-01-01T02:00:00Z",
+                Some(&"0".repeat(64)),
+                Some("aabb"),
+            ),
+            "cc",
+        );
+        assert_eq!(
+            check_link(&wrong_hash, &prev),
+            vec![Reason::PreviousHashMismatch]
+        );
+        let wrong_sig = parsed(
+            &digest(
+                "2024-01-01T01:00:00Z",
+                "2024-01-01T02:00:00Z",
+                Some(&hash),
+                Some("aabc"),
+            ),
+            "cc",
+        );
+        assert_eq!(
+            check_link(&wrong_sig, &prev),
+            vec![Reason::PreviousSignatureMismatch]
+        );
+        let gap = parsed(
+            &digest(
+                "2024-01-01T01:30:00Z",
+                "2024-01-01T02:00:00Z",
+                Some(&hash),
+                Some("aabb"),
+            ),
+            "cc",
+        );
+        assert!(matches!(
+            check_link(&gap, &prev)[..],
+            [Reason::WindowGap { .. }]
+        ));
     }
 
     #[test]

@@ -79,7 +79,10 @@ impl std::fmt::Display for Sha256 {
 /// Inflates a whole gzip object, keeping the bytes, and hashes them.
 pub fn inflate(compressed: &[u8], limit: u64) -> Result<(Vec<u8>, Sha256), GzipError> {
     // A log file compresses about 10 to 20 times; reserve for that, capped.
-    let guess = (compressed.len() as u64).saturating_mul(12).min(limit).min(1 << 30);
+    let guess = (compressed.len() as u64)
+        .saturating_mul(12)
+        .min(limit)
+        .min(1 << 30);
     let mut out = Vec::with_capacity(guess as usize);
     let sha = inflate_with(compressed, limit, |chunk| out.extend_from_slice(chunk))?;
     Ok((out, sha))
@@ -161,13 +164,18 @@ mod tests {
     fn trailing_bytes_and_second_members_are_refused() {
         let mut gz = gzip(b"hello");
         gz.extend_from_slice(b"junk");
-        assert_eq!(inflate(&gz, 1024).unwrap_err(), GzipError::TrailingData { extra: 4 });
+        assert_eq!(
+            inflate(&gz, 1024).unwrap_err(),
+            GzipError::TrailingData { extra: 4 }
+        );
         let mut two = gzip(b"hello");
         let second = gzip(b"world");
         two.extend_from_slice(&second);
         assert_eq!(
             hash_only(&two, 1024).unwrap_err(),
-            GzipError::TrailingData { extra: second.len() }
+            GzipError::TrailingData {
+                extra: second.len()
+            }
         );
     }
 
@@ -180,20 +188,33 @@ mod tests {
             &gz[..gz.len() / 2],
             &gz[..gz.len() - 4],
         ] {
-            assert!(matches!(inflate(bad, 1 << 20), Err(GzipError::Corrupt(_))), "{}", bad.len());
+            assert!(
+                matches!(inflate(bad, 1 << 20), Err(GzipError::Corrupt(_))),
+                "{}",
+                bad.len()
+            );
         }
         let mut flipped = gz.clone();
         let n = flipped.len();
         flipped[n - 6] ^= 0xff; // CRC
-        assert!(matches!(inflate(&flipped, 1 << 20), Err(GzipError::Corrupt(_))));
+        assert!(matches!(
+            inflate(&flipped, 1 << 20),
+            Err(GzipError::Corrupt(_))
+        ));
     }
 
     #[test]
     fn bombs_stop_at_the_cap() {
         let bomb = gzip(&vec![0u8; 8 << 20]);
         assert!(bomb.len() < 64 << 10);
-        assert_eq!(inflate(&bomb, 1 << 20).unwrap_err(), GzipError::TooLarge { limit: 1 << 20 });
-        assert_eq!(hash_only(&bomb, 1 << 20).unwrap_err(), GzipError::TooLarge { limit: 1 << 20 });
+        assert_eq!(
+            inflate(&bomb, 1 << 20).unwrap_err(),
+            GzipError::TooLarge { limit: 1 << 20 }
+        );
+        assert_eq!(
+            hash_only(&bomb, 1 << 20).unwrap_err(),
+            GzipError::TooLarge { limit: 1 << 20 }
+        );
         assert!(inflate(&bomb, 8 << 20).is_ok());
     }
 }

@@ -84,11 +84,15 @@ pub fn check_encryption(enc: &Encryption, exp: &Expectations) -> Option<Reason> 
     let want = exp.kms_key.as_deref()?;
     let algo = enc.algorithm.as_deref().unwrap_or("none");
     if !algo.starts_with("aws:kms") {
-        return Some(Reason::Encryption(format!("server-side encryption is {algo}, not aws:kms")));
+        return Some(Reason::Encryption(format!(
+            "server-side encryption is {algo}, not aws:kms"
+        )));
     }
     let got = enc.kms_key_id.as_deref().unwrap_or("");
     if !same_kms_key(got, want) {
-        return Some(Reason::Encryption(format!("KMS key {got} is not the expected {want}")));
+        return Some(Reason::Encryption(format!(
+            "KMS key {got} is not the expected {want}"
+        )));
     }
     None
 }
@@ -132,7 +136,9 @@ pub fn check_content(key: &LogKey, compressed: &[u8], exp: &Expectations) -> Con
             return ContentCheck {
                 sha256: Some(sha),
                 records: 0,
-                problems: vec![Reason::InvalidFormat(format!("not a CloudTrail log file: {e}"))],
+                problems: vec![Reason::InvalidFormat(format!(
+                    "not a CloudTrail log file: {e}"
+                ))],
             }
         }
     };
@@ -177,16 +183,28 @@ impl RecordTally {
         };
         let missing = r.missing_fields();
         if !missing.is_empty() {
-            note(&mut self.missing, format!("record {i} (eventID {id}) lacks {}", missing.join(", ")));
+            note(
+                &mut self.missing,
+                format!("record {i} (eventID {id}) lacks {}", missing.join(", ")),
+            );
         }
         if let Some(t) = r.event_time.as_deref() {
             match DateTime::parse_from_rfc3339(t) {
-                Err(_) => note(&mut self.bad_time, format!("record {i} (eventID {id}) has eventTime {t:?}")),
+                Err(_) => note(
+                    &mut self.bad_time,
+                    format!("record {i} (eventID {id}) has eventTime {t:?}"),
+                ),
                 Ok(t) => {
                     let t = t.with_timezone(&Utc);
                     // The file name's minute is truncated: allow the whole minute.
                     if t > key.timestamp + Duration::minutes(1) + exp.future_skew {
-                        note(&mut self.future, format!("record {i} (eventID {id}) at {t} is after the file's {}", key.timestamp));
+                        note(
+                            &mut self.future,
+                            format!(
+                                "record {i} (eventID {id}) at {t} is after the file's {}",
+                                key.timestamp
+                            ),
+                        );
                     } else if t < key.timestamp - exp.max_record_age {
                         note(&mut self.stale, format!("record {i} (eventID {id}) at {t} is older than the file's {} by more than {} hours", key.timestamp, exp.max_record_age.num_hours()));
                     }
@@ -200,7 +218,13 @@ impl RecordTally {
         }
         if let Some(reg) = r.aws_region.as_deref() {
             if !reg.is_empty() && reg != key.location.region {
-                note(&mut self.region, format!("record {i} (eventID {id}) has awsRegion {reg} in the {} folder", key.location.region));
+                note(
+                    &mut self.region,
+                    format!(
+                        "record {i} (eventID {id}) has awsRegion {reg} in the {} folder",
+                        key.location.region
+                    ),
+                );
             }
         }
     }
@@ -212,7 +236,10 @@ impl RecordTally {
             ("have an unparseable eventTime", self.bad_time),
         ] {
             if n > 0 {
-                out.push(Reason::InvalidFormat(format!("{n} record(s) {what}; first: {}", first.unwrap_or_default())));
+                out.push(Reason::InvalidFormat(format!(
+                    "{n} record(s) {what}; first: {}",
+                    first.unwrap_or_default()
+                )));
             }
         }
         for (what, (n, first)) in [
@@ -222,7 +249,10 @@ impl RecordTally {
             ("belong to another region", self.region),
         ] {
             if n > 0 {
-                out.push(Reason::Records(format!("{n} record(s) {what}; first: {}", first.unwrap_or_default())));
+                out.push(Reason::Records(format!(
+                    "{n} record(s) {what}; first: {}",
+                    first.unwrap_or_default()
+                )));
             }
         }
         out
@@ -254,7 +284,10 @@ mod tests {
 
     #[test]
     fn a_good_file_passes() {
-        let c = check(vec![record("2024-01-01T11:58:00Z"), record("2024-01-01T12:00:59Z")]);
+        let c = check(vec![
+            record("2024-01-01T11:58:00Z"),
+            record("2024-01-01T12:00:59Z"),
+        ]);
         assert_eq!(c.problems, vec![]);
         assert_eq!(c.records, 2);
         assert!(c.sha256.is_some());
@@ -279,7 +312,10 @@ mod tests {
         ]);
         let texts: Vec<String> = c.problems.iter().map(Reason::text).collect();
         assert_eq!(texts.len(), 6, "{texts:#?}");
-        assert!(texts[0].contains("2 record(s) lack required fields") && texts[0].contains("eventSource"));
+        assert!(
+            texts[0].contains("2 record(s) lack required fields")
+                && texts[0].contains("eventSource")
+        );
         assert!(texts[1].contains("unparseable eventTime"));
         assert!(texts[2].contains("after the file was written"));
         assert!(texts[3].contains("implausibly old"));
@@ -290,43 +326,101 @@ mod tests {
     #[test]
     fn format_problems() {
         let k = key();
-        let exp = Expectations { max_inflated_bytes: 1000, ..Default::default() };
+        let exp = Expectations {
+            max_inflated_bytes: 1000,
+            ..Default::default()
+        };
         let not_json = gzip::gzip(b"hello");
-        assert!(matches!(check_content(&k, &not_json, &exp).problems[0], Reason::InvalidFormat(_)));
+        assert!(matches!(
+            check_content(&k, &not_json, &exp).problems[0],
+            Reason::InvalidFormat(_)
+        ));
         let bomb = gzip::gzip(&vec![b' '; 5000]);
-        assert_eq!(check_content(&k, &bomb, &exp).problems, vec![Reason::TooLarge(1000)]);
+        assert_eq!(
+            check_content(&k, &bomb, &exp).problems,
+            vec![Reason::TooLarge(1000)]
+        );
         let mut trailing = gzip::gzip(b"{\"Records\":[]}");
         trailing.push(0);
-        assert_eq!(check_content(&k, &trailing, &exp).problems, vec![Reason::TrailingData]);
+        assert_eq!(
+            check_content(&k, &trailing, &exp).problems,
+            vec![Reason::TrailingData]
+        );
         let truncated = gzip::gzip(b"{\"Records\":[{\"eventName\":");
-        assert!(matches!(check_content(&k, &truncated, &exp).problems[0], Reason::InvalidFormat(_)));
+        assert!(matches!(
+            check_content(&k, &truncated, &exp).problems[0],
+            Reason::InvalidFormat(_)
+        ));
     }
 
     #[test]
     fn owner_checks() {
         let loc = key().location;
         assert_eq!(check_owner(&loc, &Expectations::default()), None);
-        let exp = Expectations { accounts: vec!["222222222222".into()], ..Default::default() };
-        assert!(matches!(check_owner(&loc, &exp), Some(Reason::UnexpectedOwner(_))));
-        let exp = Expectations { org_id: Some("o-abcdefghij".into()), ..Default::default() };
-        assert!(matches!(check_owner(&loc, &exp), Some(Reason::UnexpectedOwner(_))));
-        let exp = Expectations { regions: vec!["eu-west-1".into()], ..Default::default() };
-        assert!(matches!(check_owner(&loc, &exp), Some(Reason::UnexpectedOwner(_))));
-        let exp = Expectations { accounts: vec!["111122223333".into()], regions: vec!["us-east-1".into()], ..Default::default() };
+        let exp = Expectations {
+            accounts: vec!["222222222222".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            check_owner(&loc, &exp),
+            Some(Reason::UnexpectedOwner(_))
+        ));
+        let exp = Expectations {
+            org_id: Some("o-abcdefghij".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            check_owner(&loc, &exp),
+            Some(Reason::UnexpectedOwner(_))
+        ));
+        let exp = Expectations {
+            regions: vec!["eu-west-1".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            check_owner(&loc, &exp),
+            Some(Reason::UnexpectedOwner(_))
+        ));
+        let exp = Expectations {
+            accounts: vec!["111122223333".into()],
+            regions: vec!["us-east-1".into()],
+            ..Default::default()
+        };
         assert_eq!(check_owner(&loc, &exp), None);
     }
 
     #[test]
     fn encryption_checks() {
         let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-        let exp = Expectations { kms_key: Some(arn.into()), ..Default::default() };
-        let kms = |id: &str| Encryption { algorithm: Some("aws:kms".into()), kms_key_id: Some(id.into()) };
+        let exp = Expectations {
+            kms_key: Some(arn.into()),
+            ..Default::default()
+        };
+        let kms = |id: &str| Encryption {
+            algorithm: Some("aws:kms".into()),
+            kms_key_id: Some(id.into()),
+        };
         assert_eq!(check_encryption(&kms(arn), &exp), None);
-        assert!(check_encryption(&kms("arn:aws:kms:us-east-1:111122223333:key/other"), &exp).is_some());
-        assert!(check_encryption(&Encryption { algorithm: Some("AES256".into()), kms_key_id: None }, &exp).is_some());
+        assert!(
+            check_encryption(&kms("arn:aws:kms:us-east-1:111122223333:key/other"), &exp).is_some()
+        );
+        assert!(check_encryption(
+            &Encryption {
+                algorithm: Some("AES256".into()),
+                kms_key_id: None
+            },
+            &exp
+        )
+        .is_some());
         assert!(check_encryption(&Encryption::default(), &exp).is_some());
-        let by_id = Expectations { kms_key: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()), ..Default::default() };
+        let by_id = Expectations {
+            kms_key: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()),
+            ..Default::default()
+        };
         assert_eq!(check_encryption(&kms(arn), &by_id), None);
-        assert_eq!(check_encryption(&Encryption::default(), &Expectations::default()), None);
+        assert_eq!(
+            check_encryption(&Encryption::default(), &Expectations::default()),
+            None
+        );
     }
 }

@@ -41,7 +41,10 @@ pub fn signing_string(digest: &Digest, inflated_sha256: &Sha256) -> String {
         digest.digest_s3_bucket,
         digest.digest_s3_object,
         inflated_sha256.hex(),
-        digest.previous_digest_signature.as_deref().unwrap_or("null"),
+        digest
+            .previous_digest_signature
+            .as_deref()
+            .unwrap_or("null"),
     )
 }
 
@@ -64,7 +67,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-        use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::rand::SystemRandom;
     use aws_lc_rs::rsa::{KeyPair, KeySize};
     use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 
@@ -84,7 +87,10 @@ mod tests {
     #[test]
     fn signing_string_vector() {
         let sha = Sha256::of(b"{}");
-        assert_eq!(sha.hex(), "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+        assert_eq!(
+            sha.hex(),
+            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
         let d = digest(Some("50887ccffad4c002b97caa37cc4"));
         assert_eq!(
             signing_string(&d, &sha),
@@ -93,7 +99,10 @@ mod tests {
              44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\n\
              50887ccffad4c002b97caa37cc4"
         );
-        let first = Digest { previous_digest_signature: None, ..d };
+        let first = Digest {
+            previous_digest_signature: None,
+            ..d
+        };
         assert!(signing_string(&first, &sha).ends_with("\nnull"));
     }
 
@@ -102,13 +111,23 @@ mod tests {
         let key = KeyPair::generate(KeySize::Rsa2048).unwrap();
         let msg = b"2015-08-17T15:01:31Z\nb/k\nabc\nnull";
         let mut sig = vec![0u8; key.public_modulus_len()];
-        key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), msg, &mut sig).unwrap();
+        key.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), msg, &mut sig)
+            .unwrap();
         let der = key.public_key().as_ref().to_vec();
         let hexsig = hex::encode(&sig);
         assert_eq!(verify(msg, ALGORITHM, &hexsig, &der), Ok(()));
-        assert_eq!(verify(b"other", ALGORITHM, &hexsig, &der), Err(SignatureError::Mismatch));
-        assert_eq!(verify(msg, ALGORITHM, "xyz", &der), Err(SignatureError::NotHex));
-        assert_eq!(verify(msg, ALGORITHM, &hexsig, b"not a key"), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(b"other", ALGORITHM, &hexsig, &der),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(msg, ALGORITHM, "xyz", &der),
+            Err(SignatureError::NotHex)
+        );
+        assert_eq!(
+            verify(msg, ALGORITHM, &hexsig, b"not a key"),
+            Err(SignatureError::Mismatch)
+        );
         assert!(matches!(
             verify(msg, "SHA1withRSA", &hexsig, &der),
             Err(SignatureError::UnsupportedAlgorithm(_))

@@ -131,7 +131,10 @@ impl Reason {
             Reason::InvalidFormat(d) => format!("invalid format ({d})"),
             Reason::TrailingData => "unexpected data after end of compressed stream".into(),
             Reason::TooLarge(limit) => format!("larger than the {limit}-byte limit"),
-            Reason::PublicKeyNotFound { fingerprint, region } => {
+            Reason::PublicKeyNotFound {
+                fingerprint,
+                region,
+            } => {
                 format!("public key not found in region {region} for fingerprint {fingerprint}")
             }
             Reason::PreviousHashMismatch => {
@@ -250,19 +253,30 @@ mod tests {
         let v = Verdict::valid(FileKind::Digest, "b", "k");
         assert_eq!(v.line(), "Digest file\ts3://b/k\tvalid");
         let v = Verdict::invalid(FileKind::Log, "b", "k", Reason::HashMismatch);
-        assert_eq!(v.line(), "Log file\ts3://b/k\tINVALID: hash value doesn't match");
+        assert_eq!(
+            v.line(),
+            "Log file\ts3://b/k\tINVALID: hash value doesn't match"
+        );
         for (r, t) in [
             (Reason::NotFound, "not found"),
             (Reason::SignatureFailed, "signature verification failed"),
             (Reason::Moved, "has been moved from its original location"),
-            (Reason::TrailingData, "unexpected data after end of compressed stream"),
+            (
+                Reason::TrailingData,
+                "unexpected data after end of compressed stream",
+            ),
         ] {
             assert_eq!(r.text(), t);
         }
-        assert!(Reason::InvalidFormat("x".into()).text().starts_with("invalid format"));
+        assert!(Reason::InvalidFormat("x".into())
+            .text()
+            .starts_with("invalid format"));
         let mut b = Verdict::invalid(FileKind::Digest, "b", "k", Reason::NotFound);
         b.backfill = true;
-        assert_eq!(b.line(), "(backfill) Digest file\ts3://b/k\tINVALID: not found");
+        assert_eq!(
+            b.line(),
+            "(backfill) Digest file\ts3://b/k\tINVALID: not found"
+        );
     }
 
     #[test]

@@ -79,7 +79,12 @@ pub(super) async fn check_digest<S: ObjectStore, K: PublicKeys>(
     if let Some(r) = logfile::check_encryption(&obj.encryption, &cfg.expect) {
         return Ok(fail(r, None));
     }
-    let parsed = match chain::parse(&obj.body, &obj.metadata, dkey.backfill, cfg.expect.max_inflated_bytes) {
+    let parsed = match chain::parse(
+        &obj.body,
+        &obj.metadata,
+        dkey.backfill,
+        cfg.expect.max_inflated_bytes,
+    ) {
         Ok(p) => p,
         Err(r) => return Ok(fail(r, None)),
     };
@@ -87,7 +92,10 @@ pub(super) async fn check_digest<S: ObjectStore, K: PublicKeys>(
         return Ok(fail(r, Some(parsed)));
     }
     let fingerprint = parsed.digest.digest_public_key_fingerprint.clone();
-    let Some(der) = keys.get(&dkey.home_region, &fingerprint, parsed.end).await? else {
+    let Some(der) = keys
+        .get(&dkey.home_region, &fingerprint, parsed.end)
+        .await?
+    else {
         let reason = Reason::PublicKeyNotFound {
             fingerprint,
             region: dkey.home_region.clone(),
@@ -115,7 +123,12 @@ pub(super) async fn fetch_previous<S: ObjectStore>(
 ) -> Result<Result<ParsedDigest, Reason>, PortError> {
     let backfill = matches!(classify(key), ObjectKind::Digest(ref d) if d.backfill);
     Ok(match store.get(bucket, key, cfg.max_object_bytes).await? {
-        Fetched::Found(o) => chain::parse(&o.body, &o.metadata, backfill, cfg.expect.max_inflated_bytes),
+        Fetched::Found(o) => chain::parse(
+            &o.body,
+            &o.metadata,
+            backfill,
+            cfg.expect.max_inflated_bytes,
+        ),
         Fetched::NotFound => Err(Reason::NotFound),
         Fetched::TooLarge { .. } => Err(Reason::TooLarge(cfg.max_object_bytes)),
     })
@@ -132,11 +145,18 @@ pub(super) fn link_verdicts(
     prev_key: &str,
 ) -> Vec<Verdict> {
     match previous {
-        Err(reason) => vec![Verdict::invalid(FileKind::Digest, prev_bucket, prev_key, reason.clone())],
+        Err(reason) => vec![Verdict::invalid(
+            FileKind::Digest,
+            prev_bucket,
+            prev_key,
+            reason.clone(),
+        )],
         Ok(prev) => chain::check_link(current, prev)
             .into_iter()
             .map(|r| match r {
-                Reason::WindowGap { .. } => Verdict::invalid(FileKind::Digest, cur_bucket, cur_key, r),
+                Reason::WindowGap { .. } => {
+                    Verdict::invalid(FileKind::Digest, cur_bucket, cur_key, r)
+                }
                 other => Verdict::invalid(FileKind::Digest, prev_bucket, prev_key, other),
             })
             .collect(),
@@ -163,7 +183,11 @@ pub(super) async fn hash_log_files<S: ObjectStore>(
     results.into_iter().collect()
 }
 
-async fn hash_one<S: ObjectStore>(store: &S, cfg: &ValidatorConfig, f: &DigestLogFile) -> Result<Verdict, PortError> {
+async fn hash_one<S: ObjectStore>(
+    store: &S,
+    cfg: &ValidatorConfig,
+    f: &DigestLogFile,
+) -> Result<Verdict, PortError> {
     let (b, k) = (f.s3_bucket.as_str(), f.s3_object.as_str());
     let reason = match store.get(b, k, cfg.max_object_bytes).await? {
         Fetched::NotFound => Some(Reason::NotFound),
@@ -203,7 +227,12 @@ pub(super) fn unlisted(
 pub(super) fn stray(bucket: &str, keys: &[String]) -> Vec<Verdict> {
     keys.iter()
         .filter_map(|k| match classify(k) {
-            ObjectKind::Unrecognised { reason } => Some(Verdict::invalid(FileKind::Object, bucket, k, Reason::Unrecognised(reason))),
+            ObjectKind::Unrecognised { reason } => Some(Verdict::invalid(
+                FileKind::Object,
+                bucket,
+                k,
+                Reason::Unrecognised(reason),
+            )),
             _ => None,
         })
         .collect()

@@ -32,7 +32,12 @@ impl<K: PublicKeys> KeyCache<K> {
 
     /// Loads every key valid in `[start, end]` into the cache (one call for a
     /// whole date range).
-    pub async fn preload(&self, region: &str, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<usize, PortError> {
+    pub async fn preload(
+        &self,
+        region: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<usize, PortError> {
         let found = self.source.list(region, start, end).await?;
         let n = found.len();
         let mut keys = self.lock();
@@ -44,7 +49,12 @@ impl<K: PublicKeys> KeyCache<K> {
 
     /// The DER key with this fingerprint, asking CloudTrail for the keys
     /// around `at` when it is not cached; `None` when CloudTrail has none.
-    pub async fn get(&self, region: &str, fingerprint: &str, at: DateTime<Utc>) -> Result<Option<Vec<u8>>, PortError> {
+    pub async fn get(
+        &self,
+        region: &str,
+        fingerprint: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Vec<u8>>, PortError> {
         let id = (region.to_string(), fingerprint.to_string());
         if let Some(k) = self.lock().get(&id) {
             return Ok(Some(k.clone()));

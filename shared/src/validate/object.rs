@@ -44,7 +44,9 @@ impl<S: ObjectStore, K: PublicKeys> ObjectValidator<S, K> {
             ObjectKind::Log(_) => FileKind::Log,
             ObjectKind::Digest(_) => FileKind::Digest,
             ObjectKind::Unrecognised { .. } => FileKind::Object,
-            ObjectKind::Insight | ObjectKind::KnownOther | ObjectKind::Unrelated => return Ok(Vec::new()),
+            ObjectKind::Insight | ObjectKind::KnownOther | ObjectKind::Unrelated => {
+                return Ok(Vec::new())
+            }
         };
         match &ev.change {
             ObjectChange::Created => {}
@@ -74,15 +76,26 @@ impl<S: ObjectStore, K: PublicKeys> ObjectValidator<S, K> {
     }
 
     /// A new log file: owner, encryption, size, gzip, JSON and records.
-    pub async fn on_log(&self, bucket: &str, key: &str, lkey: &LogKey) -> Result<Vec<Verdict>, PortError> {
+    pub async fn on_log(
+        &self,
+        bucket: &str,
+        key: &str,
+        lkey: &LogKey,
+    ) -> Result<Vec<Verdict>, PortError> {
         let invalid = |r: Reason| Verdict::invalid(FileKind::Log, bucket, key, r);
         if let Some(r) = logfile::check_owner(&lkey.location, &self.cfg.expect) {
             return Ok(vec![invalid(r)]);
         }
-        let obj = match self.store.get(bucket, key, self.cfg.max_object_bytes).await? {
+        let obj = match self
+            .store
+            .get(bucket, key, self.cfg.max_object_bytes)
+            .await?
+        {
             Fetched::Found(o) => o,
             Fetched::NotFound => return Ok(vec![invalid(Reason::NotFound)]),
-            Fetched::TooLarge { .. } => return Ok(vec![invalid(Reason::TooLarge(self.cfg.max_object_bytes))]),
+            Fetched::TooLarge { .. } => {
+                return Ok(vec![invalid(Reason::TooLarge(self.cfg.max_object_bytes))])
+            }
         };
         let mut problems = Vec::new();
         problems.extend(logfile::check_encryption(&obj.encryption, &self.cfg.expect));
@@ -98,17 +111,26 @@ impl<S: ObjectStore, K: PublicKeys> ObjectValidator<S, K> {
 
     /// A new digest: its own checks, its link to the previous digest, every
     /// log file it lists, and the log files of its window it does not list.
-    pub async fn on_digest(&self, bucket: &str, key: &str, dkey: &DigestKey) -> Result<Vec<Verdict>, PortError> {
+    pub async fn on_digest(
+        &self,
+        bucket: &str,
+        key: &str,
+        dkey: &DigestKey,
+    ) -> Result<Vec<Verdict>, PortError> {
         if let Some(r) = logfile::check_owner(&dkey.location, &self.cfg.expect) {
             return Ok(vec![Verdict::invalid(FileKind::Digest, bucket, key, r)]);
         }
         if let Some(want) = &self.cfg.trail_name {
             if want != &dkey.trail_name {
-                let r = Reason::UnexpectedOwner(format!("digest of trail {}, not {want}", dkey.trail_name));
+                let r = Reason::UnexpectedOwner(format!(
+                    "digest of trail {}, not {want}",
+                    dkey.trail_name
+                ));
                 return Ok(vec![Verdict::invalid(FileKind::Digest, bucket, key, r)]);
             }
         }
-        let checked = common::check_digest(&self.store, &self.keys, &self.cfg, bucket, key, dkey).await?;
+        let checked =
+            common::check_digest(&self.store, &self.keys, &self.cfg, bucket, key, dkey).await?;
         let mut out = vec![checked.verdict];
         let Some(current) = checked.parsed else {
             return Ok(out);
@@ -117,14 +139,19 @@ impl<S: ObjectStore, K: PublicKeys> ObjectValidator<S, K> {
             Some((pb, pk)) => {
                 let (pb, pk) = (pb.to_string(), pk.to_string());
                 let prev = common::fetch_previous(&self.store, &self.cfg, &pb, &pk).await?;
-                out.extend(common::link_verdicts(&current, bucket, key, &prev, &pb, &pk));
+                out.extend(common::link_verdicts(
+                    &current, bucket, key, &prev, &pb, &pk,
+                ));
                 prev.ok()
             }
             None => None,
         };
         let listed = current.digest.log_files.clone();
         out.extend(common::hash_log_files(&self.store, &self.cfg, listed, &|| {}).await?);
-        out.extend(self.unlisted_in_window(bucket, dkey, &current, previous.as_ref()).await?);
+        out.extend(
+            self.unlisted_in_window(bucket, dkey, &current, previous.as_ref())
+                .await?,
+        );
         Ok(out)
     }
 

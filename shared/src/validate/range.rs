@@ -49,7 +49,9 @@ pub struct RangeRequest {
 #[derive(Debug, thiserror::Error)]
 pub enum RangeError {
     /// Not a CloudTrail trail ARN.
-    #[error("invalid trail ARN {0:?}: expected arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME")]
+    #[error(
+        "invalid trail ARN {0:?}: expected arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME"
+    )]
     BadArn(String),
     /// Start after end.
     #[error("invalid time range: start-time must occur before end-time")]
@@ -93,7 +95,10 @@ pub struct RangeReport {
 impl RangeReport {
     /// `(valid, invalid)` verdict counts of one kind (backfill digests apart).
     pub fn counts(&self, kind: FileKind, backfill: bool) -> (usize, usize) {
-        let of_kind = self.verdicts.iter().filter(|v| v.kind == kind && v.backfill == backfill);
+        let of_kind = self
+            .verdicts
+            .iter()
+            .filter(|v| v.kind == kind && v.backfill == backfill);
         let (valid, invalid): (Vec<_>, Vec<_>) = of_kind.partition(|v| v.is_valid());
         (valid.len(), invalid.len())
     }
@@ -116,10 +121,12 @@ fn parse_arn(arn: &str) -> Option<TrailArn> {
         return None;
     }
     let name = parts[5].strip_prefix("trail/")?;
-    (keys::is_region(parts[3]) && keys::is_account(parts[4]) && !name.is_empty()).then(|| TrailArn {
-        region: parts[3].to_string(),
-        account: parts[4].to_string(),
-        name: name.to_string(),
+    (keys::is_region(parts[3]) && keys::is_account(parts[4]) && !name.is_empty()).then(|| {
+        TrailArn {
+            region: parts[3].to_string(),
+            account: parts[4].to_string(),
+            name: name.to_string(),
+        }
     })
 }
 
@@ -146,7 +153,10 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
             (t.bucket, req.prefix.clone().or(t.prefix))
         }
     };
-    let account = req.account_id.clone().unwrap_or_else(|| arn.account.clone());
+    let account = req
+        .account_id
+        .clone()
+        .unwrap_or_else(|| arn.account.clone());
     let org_id = match &req.organization_id {
         Some(o) => Some(o.clone()),
         None => find_org(store, &bucket, prefix.as_deref(), &account).await?,
@@ -156,13 +166,19 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         .list_folders(&bucket, &keys::digest_regions_prefix(&root))
         .await?
         .into_iter()
-        .filter_map(|f| f.trim_end_matches('/').rsplit('/').next().map(str::to_string))
+        .filter_map(|f| {
+            f.trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .map(str::to_string)
+        })
         .filter(|r| keys::is_region(r))
         .filter(|r| req.regions.is_empty() || req.regions.contains(r))
         .collect();
     regions.sort();
     // One ListPublicKeys call covers the whole range, as the AWS CLI does.
-    keys.preload(&arn.region, req.start, req.end + Duration::hours(2)).await?;
+    keys.preload(&arn.region, req.start, req.end + Duration::hours(2))
+        .await?;
     let run = Run {
         store,
         keys,
@@ -195,11 +211,21 @@ async fn find_org<S: ObjectStore>(
         None => "AWSLogs/".to_string(),
     };
     let folders = store.list_folders(bucket, &base).await?;
-    let name = |f: &str| f.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+    let name = |f: &str| {
+        f.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
     if folders.iter().any(|f| name(f) == account) {
         return Ok(None);
     }
-    for f in folders.iter().map(|f| name(f)).filter(|n| keys::is_org_id(n)) {
+    for f in folders
+        .iter()
+        .map(|f| name(f))
+        .filter(|n| keys::is_org_id(n))
+    {
         let inner = store.list_folders(bucket, &format!("{base}{f}/")).await?;
         if inner.iter().any(|i| name(i) == account) {
             return Ok(Some(f));
@@ -231,7 +257,15 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         self.progress.add(digests.len() as u64);
         let checked: Vec<Result<CheckedDigest, PortError>> = stream::iter(&digests)
             .map(|d| async move {
-                let c = common::check_digest(self.store, self.keys, self.cfg, self.bucket, &d.key, &d.dkey).await;
+                let c = common::check_digest(
+                    self.store,
+                    self.keys,
+                    self.cfg,
+                    self.bucket,
+                    &d.key,
+                    &d.dkey,
+                )
+                .await;
                 self.progress.done();
                 c
             })
@@ -247,7 +281,8 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         order.sort_by_key(|(d, _)| (d.dkey.backfill, std::cmp::Reverse(d.dkey.timestamp)));
 
         let mut chain_verdicts = Vec::new();
-        self.walk_chain(region, &by_key, &mut chain_verdicts, &mut report.notices).await?;
+        self.walk_chain(region, &by_key, &mut chain_verdicts, &mut report.notices)
+            .await?;
 
         // Log files of valid digests, hashed once each.
         let mut seen = HashSet::new();
@@ -262,15 +297,21 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 .collect();
             per_digest.push((c.verdict.clone(), files));
         }
-        let all_files: Vec<DigestLogFile> = per_digest.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
+        let all_files: Vec<DigestLogFile> = per_digest
+            .iter()
+            .flat_map(|(_, f)| f.iter().cloned())
+            .collect();
         self.progress.add(all_files.len() as u64);
         let progress = self.progress;
-        let mut log_verdicts = common::hash_log_files(self.store, self.cfg, all_files, &|| progress.done())
-            .await?
-            .into_iter();
+        let mut log_verdicts =
+            common::hash_log_files(self.store, self.cfg, all_files, &|| progress.done())
+                .await?
+                .into_iter();
         for (dv, files) in per_digest {
             report.verdicts.push(dv);
-            report.verdicts.extend(log_verdicts.by_ref().take(files.len()));
+            report
+                .verdicts
+                .extend(log_verdicts.by_ref().take(files.len()));
         }
         report.verdicts.extend(chain_verdicts);
 
@@ -297,7 +338,8 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
             for key in self.store.list(self.bucket, &prefix, None).await? {
                 match classify(&key) {
                     ObjectKind::Digest(dkey) => {
-                        let ours = dkey.trail_name == self.arn.name && dkey.home_region == self.arn.region;
+                        let ours =
+                            dkey.trail_name == self.arn.name && dkey.home_region == self.arn.region;
                         if ours && dkey.timestamp >= self.req.start && dkey.timestamp <= last {
                             found.push(Listed { key, dkey });
                         }
@@ -319,8 +361,11 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         verdicts: &mut Vec<Verdict>,
         notices: &mut Vec<String>,
     ) -> Result<(), PortError> {
-        let mut standard: Vec<(&Listed, &CheckedDigest)> =
-            by_key.values().filter(|(d, _)| !d.dkey.backfill).map(|(d, c)| (*d, c)).collect();
+        let mut standard: Vec<(&Listed, &CheckedDigest)> = by_key
+            .values()
+            .filter(|(d, _)| !d.dkey.backfill)
+            .map(|(d, c)| (*d, c))
+            .collect();
         standard.sort_by_key(|(d, _)| d.dkey.timestamp);
         let referenced: HashSet<&str> = standard
             .iter()
@@ -347,7 +392,14 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                         // In the listing: compare with what was fetched.
                         if let Some(prev) = pc.parsed.as_ref().or(pc.unverified.as_ref()) {
                             let prev = Ok(prev.clone());
-                            verdicts.extend(common::link_verdicts(cur, self.bucket, &d.key, &prev, pb, pk));
+                            verdicts.extend(common::link_verdicts(
+                                cur,
+                                self.bucket,
+                                &d.key,
+                                &prev,
+                                pb,
+                                pk,
+                            ));
                         }
                         continue;
                     }
@@ -356,12 +408,29 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                     match (&prev, in_range) {
                         (Err(Reason::NotFound), _) => {
                             missing_reported.insert(pk.to_string());
-                            verdicts.push(Verdict::invalid(FileKind::Digest, pb, pk, Reason::NotFound));
-                            verdicts.extend(self.more_missing(region, cur, earlier.copied(), &referenced));
+                            verdicts.push(Verdict::invalid(
+                                FileKind::Digest,
+                                pb,
+                                pk,
+                                Reason::NotFound,
+                            ));
+                            verdicts.extend(self.more_missing(
+                                region,
+                                cur,
+                                earlier.copied(),
+                                &referenced,
+                            ));
                         }
                         (Ok(_), true) => {
                             // Present but not in the listing: listed under another name?
-                            verdicts.extend(common::link_verdicts(cur, self.bucket, &d.key, &prev, pb, pk));
+                            verdicts.extend(common::link_verdicts(
+                                cur,
+                                self.bucket,
+                                &d.key,
+                                &prev,
+                                pb,
+                                pk,
+                            ));
                         }
                         _ => {
                             // Outside the range: only its problems are reported.
@@ -388,8 +457,12 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         earlier: Option<(&Listed, &CheckedDigest)>,
         referenced: &HashSet<&str>,
     ) -> Vec<Verdict> {
-        let Some((e, ec)) = earlier else { return Vec::new() };
-        let Some(ep) = &ec.parsed else { return Vec::new() };
+        let Some((e, ec)) = earlier else {
+            return Vec::new();
+        };
+        let Some(ep) = &ec.parsed else {
+            return Vec::new();
+        };
         if referenced.contains(e.key.as_str()) {
             return Vec::new();
         }
@@ -405,7 +478,10 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 let to = from + Duration::hours(1);
                 let est = to.with_timezone(&Utc);
                 let key = keys::digest_key(
-                    &Location { date: est.date_naive(), ..loc.clone() },
+                    &Location {
+                        date: est.date_naive(),
+                        ..loc.clone()
+                    },
                     &self.arn.name,
                     &self.arn.region,
                     est,
@@ -431,8 +507,10 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         by_key: &BTreeMap<&str, (&Listed, CheckedDigest)>,
         report: &mut RangeReport,
     ) -> Result<(), PortError> {
-        let parsed: Vec<&ParsedDigest> =
-            by_key.values().filter_map(|(_, c)| c.parsed.as_ref().or(c.unverified.as_ref())).collect();
+        let parsed: Vec<&ParsedDigest> = by_key
+            .values()
+            .filter_map(|(_, c)| c.parsed.as_ref().or(c.unverified.as_ref()))
+            .collect();
         let (Some(first), Some(last)) = (
             parsed.iter().map(|p| p.start).min(),
             parsed.iter().map(|p| p.end).max(),
@@ -446,10 +524,21 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
             let prefix = keys::log_day_prefix(self.root, region, day);
             candidates.extend(self.store.list(self.bucket, &prefix, None).await?);
         }
-        let listed: HashSet<&str> =
-            parsed.iter().flat_map(|p| p.digest.log_files.iter()).map(|f| f.s3_object.as_str()).collect();
-        report.verdicts.extend(common::unlisted(self.bucket, &candidates, &listed, from, to));
-        report.verdicts.extend(common::stray(self.bucket, &candidates));
+        let listed: HashSet<&str> = parsed
+            .iter()
+            .flat_map(|p| p.digest.log_files.iter())
+            .map(|f| f.s3_object.as_str())
+            .collect();
+        report.verdicts.extend(common::unlisted(
+            self.bucket,
+            &candidates,
+            &listed,
+            from,
+            to,
+        ));
+        report
+            .verdicts
+            .extend(common::stray(self.bucket, &candidates));
         let pending = candidates
             .iter()
             .filter(|k| matches!(classify(k), ObjectKind::Log(ref l) if l.timestamp >= to && l.timestamp <= self.req.end))
@@ -477,8 +566,13 @@ mod tests {
     #[test]
     fn arns() {
         let a = parse_arn("arn:aws:cloudtrail:us-east-1:111122223333:trail/my-trail").unwrap();
-        assert_eq!((a.region.as_str(), a.account.as_str(), a.name.as_str()), ("us-east-1", "111122223333", "my-trail"));
-        assert!(parse_arn("arn:aws-us-gov:cloudtrail:us-gov-west-1:111122223333:trail/t").is_some());
+        assert_eq!(
+            (a.region.as_str(), a.account.as_str(), a.name.as_str()),
+            ("us-east-1", "111122223333", "my-trail")
+        );
+        assert!(
+            parse_arn("arn:aws-us-gov:cloudtrail:us-gov-west-1:111122223333:trail/t").is_some()
+        );
         for bad in [
             "",
             "my-trail",

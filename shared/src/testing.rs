@@ -1,0 +1,186 @@
+//! In-memory fakes of the ports, for handler tests that need no emulator.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::ports::*;
+use crate::synth::{SigningKey, SynthObject};
+
+/// An object store in a map; keys list in S3's lexical order.
+#[derive(Default)]
+pub struct MemStore {
+    objects: Mutex<BTreeMap<(String, String), StoredObject>>,
+    /// Keys whose GET fails as if S3 were down.
+    pub failing: Mutex<Vec<String>>,
+}
+
+impl MemStore {
+    /// Stores an object.
+    pub fn put(&self, bucket: &str, key: &str, body: Vec<u8>, metadata: &[(String, String)]) {
+        let obj = StoredObject {
+            body,
+            metadata: metadata.iter().cloned().collect(),
+            ..Default::default()
+        };
+        self.lock().insert((bucket.into(), key.into()), obj);
+    }
+
+    /// Stores generated objects.
+    pub fn put_all(&self, bucket: &str, objects: &[SynthObject]) {
+        for o in objects {
+            self.put(bucket, &o.key, o.body.clone(), &o.metadata);
+        }
+    }
+
+    /// Removes an object.
+    pub fn delete(&self, bucket: &str, key: &str) {
+        self.lock().remove(&(bucket.into(), key.into()));
+    }
+
+    /// Replaces an object's body, keeping its metadata.
+    pub fn replace_body(&self, bucket: &str, key: &str, body: Vec<u8>) {
+        if let Some(o) = self.lock().get_mut(&(bucket.into(), key.into())) {
+            o.body = body;
+        }
+    }
+
+    /// An object's body.
+    pub fn body(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        self.lock()
+            .get(&(bucket.into(), key.into()))
+            .map(|o| o.body.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), StoredObject>> {
+        self.objects.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ObjectStore for MemStore {
+    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, PortError> {
+        if self
+            .failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|k| k == key)
+        {
+            return Err(PortError::Unavailable {
+                operation: "GetObject",
+                resource: key.into(),
+                message: "injected 503 SlowDown".into(),
+            });
+        }
+        Ok(match self.lock().get(&(bucket.into(), key.into())) {
+            None => Fetched::NotFound,
+            Some(o) if o.body.len() as u64 > max_bytes => Fetched::TooLarge {
+                size: o.body.len() as u64,
+            },
+            Some(o) => Fetched::Found(o.clone()),
+        })
+    }
+
+    async fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> Result<Vec<String>, PortError> {
+        Ok(self
+            .lock()
+            .keys()
+            .filter(|(b, k)| {
+                b == bucket && k.starts_with(prefix) && start_after.is_none_or(|s| k.as_str() > s)
+            })
+            .map(|(_, k)| k.clone())
+            .collect())
+    }
+
+    async fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        let mut out: Vec<String> = self
+            .lock()
+            .keys()
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .filter_map(|(_, k)| {
+                k[prefix.len()..]
+                    .split_once('/')
+                    .map(|(f, _)| format!("{prefix}{f}/"))
+            })
+            .collect();
+        out.dedup();
+        Ok(out)
+    }
+}
+
+/// Public keys served from memory; counts calls.
+#[derive(Default)]
+pub struct MemKeys {
+    keys: Mutex<HashMap<String, Vec<PublicKey>>>,
+    /// How many times `list` was called.
+    pub calls: Mutex<usize>,
+}
+
+impl MemKeys {
+    /// Serves a signing key's public half in a region.
+    pub fn with(region: &str, key: &SigningKey) -> Self {
+        let m = Self::default();
+        m.keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(region.into())
+            .or_default()
+            .push(PublicKey {
+                fingerprint: key.fingerprint(),
+                der: key.public_der(),
+                valid_from: None,
+                valid_to: None,
+            });
+        m
+    }
+}
+
+impl PublicKeys for MemKeys {
+    async fn list(
+        &self,
+        region: &str,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<PublicKey>, PortError> {
+        *self.calls.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        Ok(self
+            .keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(region)
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// Records what would have been published; can be told to fail.
+#[derive(Default)]
+pub struct MemNotifier {
+    /// Published notifications.
+    pub sent: Mutex<Vec<Notification>>,
+    /// When true, publishing fails as if SNS were down.
+    pub fail: Mutex<bool>,
+}
+
+impl Notifier for MemNotifier {
+    async fn publish(&self, n: &Notification) -> Result<(), PortError> {
+        if *self.fail.lock().unwrap_or_else(|p| p.into_inner()) {
+            return Err(PortError::Unavailable {
+                operation: "Publish",
+                resource: "topic".into(),
+                message: "injected failure".into(),
+            });
+        }
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(n.clone());
+        Ok(())
+    }
+}
