@@ -1,1 +1,53 @@
-fn main() {}
+//! `trailguard`: trailguard's checks from a laptop, on the same core as the
+//! Lambda functions. Region, endpoint and credentials come from the standard
+//! AWS environment, so it runs unchanged against the local emulator.
+
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Keep a CloudTrail audit trail trustworthy.
+#[derive(Parser)]
+#[command(name = "trailguard", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a trail's digests and log files over a date range (a superset
+    /// of `aws cloudtrail validate-logs`, with the same flags and line forms).
+    Validate(validate::Args),
+}
+
+/// Exit status when the command could not run.
+const CANNOT_RUN: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRAILGUARD_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trailguard: cannot start the async runtime: {e}");
+            return ExitCode::from(CANNOT_RUN);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Validate(args) => validate::run(args).await,
+        }
+    })
+}

@@ -106,6 +106,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 # botocore's data/cloudtrail/2013-11-01/service-2.json, metadata.targetPrefix
 CLOUDTRAIL_TARGET_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+CLOUDTRAIL_SHORT_PREFIX = "CloudTrail_20131101"
 TARGET_LIST_PUBLIC_KEYS = CLOUDTRAIL_TARGET_PREFIX + ".ListPublicKeys"
 TARGET_LOOKUP_EVENTS = CLOUDTRAIL_TARGET_PREFIX + ".LookupEvents"
 
@@ -337,6 +338,10 @@ class AwsRequest:
         self.path = wsgi_path(environ)
         self.query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         self.target = environ.get("HTTP_X_AMZ_TARGET", "") or ""
+        # botocore sends the full targetPrefix; Smithy SDKs (Rust, Go v2, Java
+        # v2) send the service shape name alone. AWS accepts both.
+        if self.target.startswith(CLOUDTRAIL_SHORT_PREFIX + "."):
+            self.target = CLOUDTRAIL_TARGET_PREFIX + self.target[len(CLOUDTRAIL_SHORT_PREFIX):]
         self.content_type = (environ.get("CONTENT_TYPE", "") or "").lower()
         self.service, self.region = self._credential_scope()
         if (

@@ -1,1 +1,360 @@
+//! The end-to-end harness: the local AWS emulator (moto plus trailguard's
+//! stand-in for what moto lacks) on a free loopback port, SDK configuration
+//! pointed at it, and helpers to write synthetic trails into it.
+//!
+//! Every [`Emulator`] is its own process, stopped when dropped, so tests run
+//! in parallel without sharing state.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::config::Credentials;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketVersioningStatus, ServerSideEncryption, VersioningConfiguration};
+use trailguard::synth::{SigningKey, SynthObject, TrailSpec};
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// A running emulator; killed on drop.
+pub struct Emulator {
+    child: Child,
+    url: String,
+}
+
+impl Emulator {
+    /// Starts `tests/emulator/server.py` on a free port and waits until it
+    /// listens. Panics with a hint when moto is not installed.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra arguments (e.g. `--latency-ms 20`).
+    pub fn start_with(args: &[&str]) -> Self {
+        let python = std::env::var("TRAILGUARD_PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut child = Command::new(&python)
+            .arg(repo_root().join("tests/emulator/server.py"))
+            .args(["--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let Some(url) = line.trim().strip_prefix("READY ").map(str::to_string) else {
+            let _ = child.kill();
+            panic!(
+                "the emulator did not start ({read:?}, {line:?}); install it with \
+                 `pip install -r tests/emulator/requirements.txt`"
+            );
+        };
+        Self { child, url }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// SDK configuration for the emulator: its endpoint, `us-east-1`, and
+    /// dummy credentials.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "trailguard-tests",
+            ))
+            .load()
+            .await
+    }
+
+    /// Environment variables that point the SDK (and the AWS CLI) here.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_DEFAULT_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+        ]
+    }
+
+    /// Calls a control endpoint of the stand-in; returns the response body.
+    pub fn control(&self, method: &str, path: &str, body: &serde_json::Value) -> String {
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = TcpStream::connect(addr).expect("connect to the emulator");
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        let body = body.to_string();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write to the emulator");
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).expect("read from the emulator");
+        assert!(
+            resp.starts_with("HTTP/1.1 2") || resp.starts_with("HTTP/1.0 2"),
+            "control call failed: {resp}"
+        );
+        resp.split("\r\n\r\n")
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Makes `ListPublicKeys` in `region` serve this key for a long window.
+    pub fn register_key(&self, region: &str, key: &SigningKey) {
+        self.control(
+            "POST",
+            "/_trailguard/public-keys",
+            &serde_json::json!({
+                "region": region,
+                "fingerprint": key.fingerprint(),
+                "value_b64": base64(&key.public_der()),
+                "validity_start": 1_600_000_000,
+                "validity_end": 2_000_000_000,
+            }),
+        );
+    }
+
+    /// Installs fault rules (see `tests/emulator/server.py`).
+    pub fn faults(&self, rules: serde_json::Value) {
+        self.control(
+            "POST",
+            "/_trailguard/faults",
+            &serde_json::json!({ "rules": rules }),
+        );
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An S3 client for the emulator (path-style).
+pub fn s3(config: &SdkConfig) -> aws_sdk_s3::Client {
+    trailguard::aws::S3Store::new(config).client().clone()
+}
+
+/// Creates the trail's bucket, versioned as the guarded trail's is.
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("CreateBucket");
+    s3.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutBucketVersioning");
+}
+
+/// Writes one object as CloudTrail would (metadata, SSE-KMS when a key is given).
+pub async fn put(s3: &aws_sdk_s3::Client, bucket: &str, o: &SynthObject, kms_key: Option<&str>) {
+    let mut req = s3
+        .put_object()
+        .bucket(bucket)
+        .key(&o.key)
+        .body(ByteStream::from(o.body.clone()))
+        .content_type("application/json")
+        .content_encoding("gzip");
+    for (k, v) in &o.metadata {
+        req = req.metadata(k, v);
+    }
+    if let Some(k) = kms_key {
+        req = req
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .ssekms_key_id(k);
+    }
+    req.send()
+        .await
+        .unwrap_or_else(|e| panic!("PutObject {}: {e:?}", o.key));
+}
+
+/// Creates the bucket and writes a whole generated trail.
+pub async fn write_trail(s3: &aws_sdk_s3::Client, spec: &TrailSpec, objects: &[SynthObject]) {
+    create_bucket(s3, &spec.bucket).await;
+    for o in objects {
+        put(s3, &spec.bucket, o, spec.kms_key.as_deref()).await;
+    }
+}
+
+/// Overwrites an object's body, keeping its metadata.
+pub async fn overwrite(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    let head = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("HeadObject");
+    let mut req = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(body));
+    for (k, v) in head.metadata().cloned().unwrap_or_default() {
+        req = req.metadata(k, v);
+    }
+    req.send().await.expect("PutObject");
+}
+
+/// Reads an object's body.
+pub async fn body(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    let r = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("GetObject");
+    r.body.collect().await.expect("body").into_bytes().to_vec()
+}
+
+/// Deletes an object (a delete marker in a versioned bucket).
+pub async fn delete(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
+    s3.delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("DeleteObject");
+}
+
+/// The `trailguard` binary, built once per test run if needed.
+pub fn trailguard_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "trailguard-cli",
+                "--bin",
+                "trailguard",
+            ])
+            .current_dir(repo_root())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build of trailguard failed");
+        let exe = std::env::current_exe().expect("test executable path");
+        // target/<profile>/deps/<test> -> target/<profile>/trailguard
+        let dir = exe.parent().and_then(Path::parent).expect("target dir");
+        dir.join("trailguard")
+    })
+    .clone()
+}
+
+/// What a command printed and how it ended.
+pub struct Run {
+    /// Exit status code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The verdict lines (`Digest file\t...`, `Log file\t...`, `Object\t...`)
+    /// of both streams, as (label, s3 url, status) triples.
+    pub fn verdict_lines(&self) -> Vec<(String, String, String)> {
+        self.stdout
+            .lines()
+            .chain(self.stderr.lines())
+            .filter_map(|l| {
+                let mut p = l.splitn(3, '\t');
+                let (a, b, c) = (p.next()?, p.next()?, p.next()?);
+                matches!(
+                    a,
+                    "Digest file" | "Log file" | "Object" | "(backfill) Digest file"
+                )
+                .then(|| (a.to_string(), b.to_string(), c.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// Runs a program with the emulator's environment.
+pub fn run(program: &Path, args: &[&str], emu: &Emulator, extra_env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdin(Stdio::null());
+    for (k, v) in emu.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_vectors() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foo"), "Zm9v");
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+}

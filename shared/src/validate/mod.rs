@@ -14,4 +14,6 @@ mod range;
 pub use common::ValidatorConfig;
 pub use keycache::KeyCache;
 pub use object::ObjectValidator;
-pub use range::{validate_range, Progress, RangeError, RangeReport, RangeRequest};
+pub use range::{
+    display as display_time, validate_range, Progress, RangeError, RangeReport, RangeRequest,
+};
