@@ -1,0 +1,206 @@
+//! The integrity-validator handler end to end: real SDK adapters against the
+//! emulator, alerts published to an SNS topic and read back from an SQS
+//! queue subscribed to it, as a person would receive them.
+
+use std::time::Duration;
+
+use integrity_validator::Handler;
+use serde_json::{json, Value};
+use trailguard::aws::{CloudTrailApi, S3Store, SnsNotifier};
+use trailguard::integrity::gzip::gzip;
+use trailguard::synth::{generate, SigningKey, SynthTrail, TrailSpec};
+use trailguard::validate::{ObjectValidator, ValidatorConfig};
+use trailguard_e2e::*;
+
+struct Setup {
+    _emu: Emulator,
+    spec: TrailSpec,
+    trail: SynthTrail,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    handler: Handler<S3Store, CloudTrailApi, SnsNotifier>,
+}
+
+async fn setup(cfg: ValidatorConfig) -> Setup {
+    let emu = Emulator::start();
+    let key = SigningKey::generate();
+    emu.register_key("us-east-1", &key);
+    let sdk = emu.sdk_config().await;
+    let spec = TrailSpec {
+        hours: 3,
+        logs_per_hour: 3,
+        records_per_log: 10,
+        kms_key: Some("arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555".into()),
+        ..TrailSpec::default()
+    };
+    let trail = generate(&spec, &key);
+    let s3 = s3(&sdk);
+    write_trail(&s3, &spec, &trail.objects).await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let topic = sns.create_topic().name("trailguard-alerts").send().await.unwrap().topic_arn.unwrap();
+    let queue_url = sqs.create_queue().queue_name("alerts-inbox").send().await.unwrap().queue_url.unwrap();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(queue_arn).send().await.unwrap();
+    let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), cfg);
+    let handler = Handler::new(validator, Some(SnsNotifier::new(&sdk, topic)));
+    Setup { _emu: emu, spec, trail, s3, sqs, queue_url, handler }
+}
+
+fn config() -> ValidatorConfig {
+    let mut c = ValidatorConfig::default();
+    c.expect.accounts = vec!["111122223333".into()];
+    c.expect.kms_key = Some("arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555".into());
+    c.trail_name = Some("main-trail".into());
+    c
+}
+
+fn s3_event(bucket: &str, key: &str, name: &str) -> Value {
+    json!({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+        "eventTime":"2026-01-15T03:00:00.000Z","eventName":name,
+        "s3":{"s3SchemaVersion":"1.0","bucket":{"name":bucket,"arn":format!("arn:aws:s3:::{bucket}")},
+              "object":{"key":key,"size":1}}}]})
+}
+
+impl Setup {
+    /// Delivers every object's creation event in order, as S3 would.
+    async fn replay(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        for o in &self.trail.objects {
+            out.push(self.handler.handle(s3_event(&self.spec.bucket, &o.key, "ObjectCreated:Put")).await.unwrap());
+        }
+        out
+    }
+
+    /// The alert messages that reached the subscribed queue.
+    async fn inbox(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            let r = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .unwrap();
+            for m in r.messages() {
+                let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+                out.push((
+                    envelope["Subject"].as_str().unwrap_or_default().to_string(),
+                    envelope["Message"].as_str().unwrap_or_default().to_string(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        out
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clean_trail_is_quiet() {
+    let s = setup(config()).await;
+    let results = s.replay().await;
+    assert!(results.iter().all(|r| r["invalid"] == 0), "{results:?}");
+    assert_eq!(results.iter().map(|r| r["checked"].as_u64().unwrap()).sum::<u64>(), 9 + 3 + 9);
+    assert!(s.inbox().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tampered_log_reaches_the_inbox_once() {
+    let s = setup(config()).await;
+    let victim = s.trail.log_keys()[4].to_string();
+    let digest = s.trail.digest_keys()[1].to_string();
+    // The log file lands clean, then is altered before its digest arrives.
+    for o in &s.trail.objects {
+        if o.key == digest {
+            overwrite(&s.s3, &s.spec.bucket, &victim, gzip(b"{\"Records\":[]}")).await;
+        }
+        s.handler.handle(s3_event(&s.spec.bucket, &o.key, "ObjectCreated:Put")).await.unwrap();
+    }
+    let inbox = s.inbox().await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    let (subject, body) = &inbox[0];
+    assert!(subject.starts_with("trailguard: "), "{subject}");
+    assert!(body.contains(&format!("Log file\ts3://{}/{victim}\tINVALID: hash value doesn't match", s.spec.bucket)), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_digest_injected_log_and_unencrypted_object() {
+    let s = setup(config()).await;
+    s.replay().await;
+    assert!(s.inbox().await.is_empty());
+    // A digest deleted after it landed: the next one finds the hole.
+    let gone = s.trail.digest_keys()[1].to_string();
+    delete(&s.s3, &s.spec.bucket, &gone).await;
+    let next = s.trail.digest_keys()[2].to_string();
+    s.handler.handle(s3_event(&s.spec.bucket, &next, "ObjectCreated:Put")).await.unwrap();
+    // A log file written by someone else, without the trail's KMS key.
+    let mut rng = trailguard::synth::Rng::new(7);
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-15T00:30:00Z").unwrap().with_timezone(&chrono::Utc);
+    let fake = trailguard::synth::log_file(&s.spec, "us-east-1", at, &mut rng);
+    put(&s.s3, &s.spec.bucket, &fake, None).await;
+    s.handler.handle(s3_event(&s.spec.bucket, &fake.key, "ObjectCreated:Put")).await.unwrap();
+    let first = s.trail.digest_keys()[0].to_string();
+    s.handler.handle(s3_event(&s.spec.bucket, &first, "ObjectCreated:Put")).await.unwrap();
+    // The deletion event itself, as S3 sends it for a versioned bucket.
+    s.handler.handle(s3_event(&s.spec.bucket, &gone, "ObjectRemoved:DeleteMarkerCreated")).await.unwrap();
+    let inbox = s.inbox().await;
+    let all: String = inbox.iter().map(|(_, b)| b.as_str()).collect();
+    assert_eq!(inbox.len(), 4, "{all}");
+    assert!(all.contains(&format!("{gone}\tINVALID: not found")), "{all}");
+    assert!(all.contains(&format!("{}\tINVALID: not encrypted as required", fake.key)), "{all}");
+    assert!(all.contains(&format!("{}\tINVALID: not listed in any digest file", fake.key)), "{all}");
+    assert!(all.contains(&format!("{gone}\tINVALID: deleted (delete marker created)")), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gzip_bomb_and_bad_signature() {
+    let mut cfg = config();
+    cfg.expect.max_inflated_bytes = 8 << 20;
+    cfg.expect.kms_key = None;
+    let s = setup(cfg).await;
+    let log = s.trail.log_keys()[0].to_string();
+    overwrite(&s.s3, &s.spec.bucket, &log, gzip(&vec![0u8; 128 << 20])).await;
+    let r = s.handler.handle(s3_event(&s.spec.bucket, &log, "ObjectCreated:Put")).await.unwrap();
+    assert_eq!(r["invalid"], 1);
+    let digest = s.trail.digest_keys()[0].to_string();
+    let head = s.s3.head_object().bucket(&s.spec.bucket).key(&digest).send().await.unwrap();
+    let mut meta = head.metadata().cloned().unwrap();
+    meta.insert("signature".into(), "00".repeat(256));
+    let b = body(&s.s3, &s.spec.bucket, &digest).await;
+    s.s3.put_object().bucket(&s.spec.bucket).key(&digest).body(b.into()).set_metadata(Some(meta)).send().await.unwrap();
+    s.handler.handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put")).await.unwrap();
+    let all: String = s.inbox().await.iter().map(|(_, b)| b.clone()).collect();
+    assert!(all.contains(&format!("{log}\tINVALID: larger than the 8388608-byte limit")), "{all}");
+    assert!(all.contains(&format!("{digest}\tINVALID: signature verification failed")), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eventbridge_and_sqs_wiring() {
+    let s = setup(config()).await;
+    let digest = s.trail.digest_keys()[0].to_string();
+    let eb = json!({"version":"0","id":"1","detail-type":"Object Created","source":"aws.s3","account":"111122223333",
+        "time":"2026-01-15T01:01:38Z","region":"us-east-1","resources":[],
+        "detail":{"version":"0","bucket":{"name":s.spec.bucket},"object":{"key":digest,"size":1}}});
+    let r = s.handler.handle(eb.clone()).await.unwrap();
+    assert_eq!(r["invalid"], 0);
+    assert_eq!(r["checked"], 4);
+    let sqs = json!({"Records":[
+        {"messageId":"a","receiptHandle":"x","body":eb.to_string(),"eventSource":"aws:sqs"},
+        {"messageId":"b","receiptHandle":"x","body":s3_event(&s.spec.bucket, &s.trail.log_keys()[0], "ObjectCreated:Put").to_string(),"eventSource":"aws:sqs"}]});
+    let r = s.handler.handle(sqs).await.unwrap();
+    assert_eq!(r["batchItemFailures"], json!([]));
+    assert!(s.inbox().await.is_empty());
+}
