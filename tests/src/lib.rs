@@ -102,50 +102,17 @@ impl Emulator {
 
     /// Calls a control endpoint of the stand-in; returns the response body.
     pub fn control(&self, method: &str, path: &str, body: &serde_json::Value) -> String {
-        let addr = self.url.trim_start_matches("http://");
-        let mut s = TcpStream::connect(addr).expect("connect to the emulator");
-        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        let body = body.to_string();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("write to the emulator");
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).expect("read from the emulator");
-        assert!(
-            resp.starts_with("HTTP/1.1 2") || resp.starts_with("HTTP/1.0 2"),
-            "control call failed: {resp}"
-        );
-        resp.split("\r\n\r\n")
-            .nth(1)
-            .unwrap_or_default()
-            .to_string()
+        control(&self.url, method, path, body)
     }
 
     /// Makes `ListPublicKeys` in `region` serve this key for a long window.
     pub fn register_key(&self, region: &str, key: &SigningKey) {
-        self.control(
-            "POST",
-            "/_trailguard/public-keys",
-            &serde_json::json!({
-                "region": region,
-                "fingerprint": key.fingerprint(),
-                "value_b64": base64(&key.public_der()),
-                "validity_start": 1_600_000_000,
-                "validity_end": 2_000_000_000,
-            }),
-        );
+        register_key(&self.url, region, key)
     }
 
     /// Installs fault rules (see `tests/emulator/server.py`).
     pub fn faults(&self, rules: serde_json::Value) {
-        self.control(
-            "POST",
-            "/_trailguard/faults",
-            &serde_json::json!({ "rules": rules }),
-        );
+        self.control("POST", "/_trailguard/faults", &serde_json::json!({ "rules": rules }));
     }
 }
 
@@ -154,6 +121,41 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Calls a control endpoint of the emulator at `url`; returns the body.
+pub fn control(url: &str, method: &str, path: &str, body: &serde_json::Value) -> String {
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = TcpStream::connect(addr).expect("connect to the emulator");
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let body = body.to_string();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write to the emulator");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read from the emulator");
+    assert!(resp.starts_with("HTTP/1.1 2") || resp.starts_with("HTTP/1.0 2"), "control call failed: {resp}");
+    resp.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+}
+
+/// Makes `ListPublicKeys` of the emulator at `url` serve this key in
+/// `region`, valid over a long window.
+pub fn register_key(url: &str, region: &str, key: &SigningKey) {
+    control(
+        url,
+        "POST",
+        "/_trailguard/public-keys",
+        &serde_json::json!({
+            "region": region,
+            "fingerprint": key.fingerprint(),
+            "value_b64": base64(&key.public_der()),
+            "validity_start": 1_600_000_000,
+            "validity_end": 2_000_000_000,
+        }),
+    );
 }
 
 /// Standard base64 with padding.
