@@ -112,7 +112,11 @@ impl Emulator {
 
     /// Installs fault rules (see `tests/emulator/server.py`).
     pub fn faults(&self, rules: serde_json::Value) {
-        self.control("POST", "/_trailguard/faults", &serde_json::json!({ "rules": rules }));
+        self.control(
+            "POST",
+            "/_trailguard/faults",
+            &serde_json::json!({ "rules": rules }),
+        );
     }
 }
 
@@ -137,8 +141,14 @@ pub fn control(url: &str, method: &str, path: &str, body: &serde_json::Value) ->
     .expect("write to the emulator");
     let mut resp = String::new();
     s.read_to_string(&mut resp).expect("read from the emulator");
-    assert!(resp.starts_with("HTTP/1.1 2") || resp.starts_with("HTTP/1.0 2"), "control call failed: {resp}");
-    resp.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+    assert!(
+        resp.starts_with("HTTP/1.1 2") || resp.starts_with("HTTP/1.0 2"),
+        "control call failed: {resp}"
+    );
+    resp.split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Makes `ListPublicKeys` of the emulator at `url` serve this key in

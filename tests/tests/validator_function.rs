@@ -31,7 +31,9 @@ async fn setup(cfg: ValidatorConfig) -> Setup {
         hours: 3,
         logs_per_hour: 3,
         records_per_log: 10,
-        kms_key: Some("arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555".into()),
+        kms_key: Some(
+            "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555".into(),
+        ),
         ..TrailSpec::default()
     };
     let trail = generate(&spec, &key);
@@ -39,8 +41,22 @@ async fn setup(cfg: ValidatorConfig) -> Setup {
     write_trail(&s3, &spec, &trail.objects).await;
     let sns = aws_sdk_sns::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let topic = sns.create_topic().name("trailguard-alerts").send().await.unwrap().topic_arn.unwrap();
-    let queue_url = sqs.create_queue().queue_name("alerts-inbox").send().await.unwrap().queue_url.unwrap();
+    let topic = sns
+        .create_topic()
+        .name("trailguard-alerts")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("alerts-inbox")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
     let queue_arn = sqs
         .get_queue_attributes()
         .queue_url(&queue_url)
@@ -51,16 +67,31 @@ async fn setup(cfg: ValidatorConfig) -> Setup {
         .attributes
         .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
         .clone();
-    sns.subscribe().topic_arn(&topic).protocol("sqs").endpoint(queue_arn).send().await.unwrap();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .unwrap();
     let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), cfg);
     let handler = Handler::new(validator, Some(SnsNotifier::new(&sdk, topic)));
-    Setup { _emu: emu, spec, trail, s3, sqs, queue_url, handler }
+    Setup {
+        _emu: emu,
+        spec,
+        trail,
+        s3,
+        sqs,
+        queue_url,
+        handler,
+    }
 }
 
 fn config() -> ValidatorConfig {
     let mut c = ValidatorConfig::default();
     c.expect.accounts = vec!["111122223333".into()];
-    c.expect.kms_key = Some("arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555".into());
+    c.expect.kms_key =
+        Some("arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555".into());
     c.trail_name = Some("main-trail".into());
     c
 }
@@ -77,7 +108,12 @@ impl Setup {
     async fn replay(&self) -> Vec<Value> {
         let mut out = Vec::new();
         for o in &self.trail.objects {
-            out.push(self.handler.handle(s3_event(&self.spec.bucket, &o.key, "ObjectCreated:Put")).await.unwrap());
+            out.push(
+                self.handler
+                    .handle(s3_event(&self.spec.bucket, &o.key, "ObjectCreated:Put"))
+                    .await
+                    .unwrap(),
+            );
         }
         out
     }
@@ -113,7 +149,13 @@ async fn clean_trail_is_quiet() {
     let s = setup(config()).await;
     let results = s.replay().await;
     assert!(results.iter().all(|r| r["invalid"] == 0), "{results:?}");
-    assert_eq!(results.iter().map(|r| r["checked"].as_u64().unwrap()).sum::<u64>(), 9 + 3 + 9);
+    assert_eq!(
+        results
+            .iter()
+            .map(|r| r["checked"].as_u64().unwrap())
+            .sum::<u64>(),
+        9 + 3 + 9
+    );
     assert!(s.inbox().await.is_empty());
 }
 
@@ -127,13 +169,22 @@ async fn tampered_log_reaches_the_inbox_once() {
         if o.key == digest {
             overwrite(&s.s3, &s.spec.bucket, &victim, gzip(b"{\"Records\":[]}")).await;
         }
-        s.handler.handle(s3_event(&s.spec.bucket, &o.key, "ObjectCreated:Put")).await.unwrap();
+        s.handler
+            .handle(s3_event(&s.spec.bucket, &o.key, "ObjectCreated:Put"))
+            .await
+            .unwrap();
     }
     let inbox = s.inbox().await;
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     let (subject, body) = &inbox[0];
     assert!(subject.starts_with("trailguard: "), "{subject}");
-    assert!(body.contains(&format!("Log file\ts3://{}/{victim}\tINVALID: hash value doesn't match", s.spec.bucket)), "{body}");
+    assert!(
+        body.contains(&format!(
+            "Log file\ts3://{}/{victim}\tINVALID: hash value doesn't match",
+            s.spec.bucket
+        )),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -145,24 +196,57 @@ async fn deleted_digest_injected_log_and_unencrypted_object() {
     let gone = s.trail.digest_keys()[1].to_string();
     delete(&s.s3, &s.spec.bucket, &gone).await;
     let next = s.trail.digest_keys()[2].to_string();
-    s.handler.handle(s3_event(&s.spec.bucket, &next, "ObjectCreated:Put")).await.unwrap();
+    s.handler
+        .handle(s3_event(&s.spec.bucket, &next, "ObjectCreated:Put"))
+        .await
+        .unwrap();
     // A log file written by someone else, without the trail's KMS key.
     let mut rng = trailguard::synth::Rng::new(7);
-    let at = chrono::DateTime::parse_from_rfc3339("2026-01-15T00:30:00Z").unwrap().with_timezone(&chrono::Utc);
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-15T00:30:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     let fake = trailguard::synth::log_file(&s.spec, "us-east-1", at, &mut rng);
     put(&s.s3, &s.spec.bucket, &fake, None).await;
-    s.handler.handle(s3_event(&s.spec.bucket, &fake.key, "ObjectCreated:Put")).await.unwrap();
+    s.handler
+        .handle(s3_event(&s.spec.bucket, &fake.key, "ObjectCreated:Put"))
+        .await
+        .unwrap();
     let first = s.trail.digest_keys()[0].to_string();
-    s.handler.handle(s3_event(&s.spec.bucket, &first, "ObjectCreated:Put")).await.unwrap();
+    s.handler
+        .handle(s3_event(&s.spec.bucket, &first, "ObjectCreated:Put"))
+        .await
+        .unwrap();
     // The deletion event itself, as S3 sends it for a versioned bucket.
-    s.handler.handle(s3_event(&s.spec.bucket, &gone, "ObjectRemoved:DeleteMarkerCreated")).await.unwrap();
+    s.handler
+        .handle(s3_event(
+            &s.spec.bucket,
+            &gone,
+            "ObjectRemoved:DeleteMarkerCreated",
+        ))
+        .await
+        .unwrap();
     let inbox = s.inbox().await;
     let all: String = inbox.iter().map(|(_, b)| b.as_str()).collect();
     assert_eq!(inbox.len(), 4, "{all}");
-    assert!(all.contains(&format!("{gone}\tINVALID: not found")), "{all}");
-    assert!(all.contains(&format!("{}\tINVALID: not encrypted as required", fake.key)), "{all}");
-    assert!(all.contains(&format!("{}\tINVALID: not listed in any digest file", fake.key)), "{all}");
-    assert!(all.contains(&format!("{gone}\tINVALID: deleted (delete marker created)")), "{all}");
+    assert!(
+        all.contains(&format!("{gone}\tINVALID: not found")),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("{}\tINVALID: not encrypted as required", fake.key)),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!(
+            "{}\tINVALID: not listed in any digest file",
+            fake.key
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("{gone}\tINVALID: deleted (delete marker created)")),
+        "{all}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -173,18 +257,46 @@ async fn gzip_bomb_and_bad_signature() {
     let s = setup(cfg).await;
     let log = s.trail.log_keys()[0].to_string();
     overwrite(&s.s3, &s.spec.bucket, &log, gzip(&vec![0u8; 128 << 20])).await;
-    let r = s.handler.handle(s3_event(&s.spec.bucket, &log, "ObjectCreated:Put")).await.unwrap();
+    let r = s
+        .handler
+        .handle(s3_event(&s.spec.bucket, &log, "ObjectCreated:Put"))
+        .await
+        .unwrap();
     assert_eq!(r["invalid"], 1);
     let digest = s.trail.digest_keys()[0].to_string();
-    let head = s.s3.head_object().bucket(&s.spec.bucket).key(&digest).send().await.unwrap();
+    let head =
+        s.s3.head_object()
+            .bucket(&s.spec.bucket)
+            .key(&digest)
+            .send()
+            .await
+            .unwrap();
     let mut meta = head.metadata().cloned().unwrap();
     meta.insert("signature".into(), "00".repeat(256));
     let b = body(&s.s3, &s.spec.bucket, &digest).await;
-    s.s3.put_object().bucket(&s.spec.bucket).key(&digest).body(b.into()).set_metadata(Some(meta)).send().await.unwrap();
-    s.handler.handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put")).await.unwrap();
+    s.s3.put_object()
+        .bucket(&s.spec.bucket)
+        .key(&digest)
+        .body(b.into())
+        .set_metadata(Some(meta))
+        .send()
+        .await
+        .unwrap();
+    s.handler
+        .handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put"))
+        .await
+        .unwrap();
     let all: String = s.inbox().await.iter().map(|(_, b)| b.clone()).collect();
-    assert!(all.contains(&format!("{log}\tINVALID: larger than the 8388608-byte limit")), "{all}");
-    assert!(all.contains(&format!("{digest}\tINVALID: signature verification failed")), "{all}");
+    assert!(
+        all.contains(&format!(
+            "{log}\tINVALID: larger than the 8388608-byte limit"
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("{digest}\tINVALID: signature verification failed")),
+        "{all}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -199,7 +311,7 @@ async fn eventbridge_and_sqs_wiring() {
     assert_eq!(r["checked"], 4);
     let sqs = json!({"Records":[
         {"messageId":"a","receiptHandle":"x","body":eb.to_string(),"eventSource":"aws:sqs"},
-        {"messageId":"b","receiptHandle":"x","body":s3_event(&s.spec.bucket, &s.trail.log_keys()[0], "ObjectCreated:Put").to_string(),"eventSource":"aws:sqs"}]});
+        {"messageId":"b","receiptHandle":"x","body":s3_event(&s.spec.bucket, s.trail.log_keys()[0], "ObjectCreated:Put").to_string(),"eventSource":"aws:sqs"}]});
     let r = s.handler.handle(sqs).await.unwrap();
     assert_eq!(r["batchItemFailures"], json!([]));
     assert!(s.inbox().await.is_empty());

@@ -314,3 +314,43 @@ mod tests {
             .is_ok());
     }
 }
+
+#[cfg(test)]
+mod sample_events {
+    use super::*;
+
+    /// Every sample event in `events/` decodes to the objects it names.
+    #[test]
+    fn sample_events_decode() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let keys: Vec<String> =
+                match decode_invocation(&v).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
+                    Invocation::TestEvent => vec![],
+                    Invocation::Direct(evs) => evs.into_iter().map(|e| e.key).collect(),
+                    Invocation::Queue(msgs) => msgs
+                        .into_iter()
+                        .flat_map(|m| m.events.unwrap())
+                        .map(|e| e.key)
+                        .collect(),
+                };
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name != "s3-test-event.json" {
+                assert!(!keys.is_empty(), "{name}");
+                assert!(
+                    keys.iter()
+                        .all(|k| k.starts_with("AWSLogs/111122223333/CloudTrail")),
+                    "{name}: {keys:?}"
+                );
+            }
+            seen += 1;
+        }
+        assert!(seen >= 7, "only {seen} sample events");
+    }
+}

@@ -52,9 +52,13 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let url = std::env::var("AWS_ENDPOINT_URL").map_err(|_| "set AWS_ENDPOINT_URL to the emulator")?;
+    let url =
+        std::env::var("AWS_ENDPOINT_URL").map_err(|_| "set AWS_ENDPOINT_URL to the emulator")?;
     if !(url.starts_with("http://127.") || url.starts_with("http://localhost")) {
-        return Err(format!("refusing to write to {url}: the synthetic trail is for the local emulator only").into());
+        return Err(format!(
+            "refusing to write to {url}: the synthetic trail is for the local emulator only"
+        )
+        .into());
     }
     let spec = TrailSpec {
         bucket: args.bucket.clone(),
