@@ -28,6 +28,8 @@ pub const CONCURRENCY: &str = "TRAILGUARD_CONCURRENCY";
 pub const RECORD_FUTURE_SKEW_MINUTES: &str = "TRAILGUARD_RECORD_FUTURE_SKEW_MINUTES";
 /// Hours a record may be timed before its file.
 pub const RECORD_MAX_AGE_HOURS: &str = "TRAILGUARD_RECORD_MAX_AGE_HOURS";
+/// Minutes after the time in its name a log file may be delivered.
+pub const DELIVERY_SLACK_MINUTES: &str = "TRAILGUARD_DELIVERY_SLACK_MINUTES";
 
 /// A variable that is set but unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,7 +102,9 @@ pub fn validator_from(
         trail_name: text(TRAIL_NAME),
         max_object_bytes: number(MAX_OBJECT_BYTES, d.max_object_bytes)?,
         concurrency: number(CONCURRENCY, d.concurrency as u64)?.min(256) as usize,
-        boundary: d.boundary,
+        boundary: Duration::minutes(
+            number(DELIVERY_SLACK_MINUTES, d.boundary.num_minutes() as u64)?.min(50) as i64,
+        ),
     })
 }
 

@@ -316,3 +316,54 @@ async fn eventbridge_and_sqs_wiring() {
     assert_eq!(r["batchItemFailures"], json!([]));
     assert!(s.inbox().await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_and_sns_failures_fail_the_invocation_and_retries_recover() {
+    let s = setup(config()).await;
+    let digest = s.trail.digest_keys()[1].to_string();
+    let log = s.trail.log_keys()[4].to_string();
+    // Two throttled GETs: the SDK's retries absorb them.
+    s._emu.faults(json!([{"service": "s3", "operation": "GetObject", "path_contains": log, "status": 503, "code": "SlowDown", "count": 2}]));
+    let r = s
+        .handler
+        .handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put"))
+        .await
+        .unwrap();
+    assert_eq!(r["invalid"], 0, "{r}");
+    // Throttled beyond the retries: the invocation fails, nothing is concluded.
+    s._emu.faults(json!([{"service": "s3", "operation": "GetObject", "path_contains": log, "status": 503, "code": "SlowDown", "count": 20}]));
+    let err = s
+        .handler
+        .handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("GetObject"), "{err}");
+    s._emu.control("DELETE", "/_trailguard/faults", &json!({}));
+    // Access denied is an infrastructure failure too, named as such.
+    s._emu.faults(json!([{"service": "s3", "operation": "GetObject", "path_contains": log, "status": 403, "code": "AccessDenied", "count": 1}]));
+    let err = s
+        .handler
+        .handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("access denied: GetObject"),
+        "{err}"
+    );
+    // A finding whose alert cannot be published fails the invocation.
+    overwrite(&s.s3, &s.spec.bucket, &log, gzip(b"{\"Records\":[]}")).await;
+    s._emu.faults(json!([{"service": "sns", "operation": "Publish", "status": 500, "code": "InternalError", "count": 20}]));
+    assert!(s
+        .handler
+        .handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put"))
+        .await
+        .is_err());
+    assert!(s.inbox().await.is_empty());
+    // Once SNS is back, the retried invocation delivers the alert.
+    s._emu.control("DELETE", "/_trailguard/faults", &json!({}));
+    s.handler
+        .handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put"))
+        .await
+        .unwrap();
+    assert_eq!(s.inbox().await.len(), 1);
+}

@@ -26,9 +26,10 @@ pub struct ValidatorConfig {
     pub max_object_bytes: u64,
     /// How many objects are fetched and hashed at once.
     pub concurrency: usize,
-    /// Log files timed this close to a digest window's end are left to the
-    /// next digest's check (a file written at 10:59:58 may be listed by the
-    /// digest that starts at 11:00).
+    /// How long after the minute in its name a log file may be delivered.
+    /// A digest lists the files *delivered* in its window, so the files named
+    /// in a digest's window shifted back by this much are checked against it
+    /// and its predecessor; the last files of a range are "pending" for it.
     pub boundary: Duration,
 }
 
@@ -39,7 +40,7 @@ impl Default for ValidatorConfig {
             trail_name: None,
             max_object_bytes: 128 << 20,
             concurrency: 16,
-            boundary: Duration::minutes(2),
+            boundary: Duration::minutes(15),
         }
     }
 }
