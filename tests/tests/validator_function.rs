@@ -367,3 +367,104 @@ async fn s3_and_sns_failures_fail_the_invocation_and_retries_recover() {
         .unwrap();
     assert_eq!(s.inbox().await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_tamper_case_through_the_handler() {
+    let mut cfg = config();
+    cfg.expect.kms_key = None;
+    let s = setup(cfg).await;
+    let (b, logs, digests) = (
+        s.spec.bucket.clone(),
+        s.trail
+            .log_keys()
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>(),
+        s.trail
+            .digest_keys()
+            .iter()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>(),
+    );
+    let created = |k: &str| s3_event(&b, k, "ObjectCreated:Put");
+    // Deleted log: the digest that lists it finds it gone.
+    delete(&s.s3, &b, &logs[1]).await;
+    s.handler.handle(created(&digests[0])).await.unwrap();
+    // Trailing data: refused on arrival and when its digest hashes it.
+    let mut body3 = body(&s.s3, &b, &logs[3]).await;
+    body3.extend_from_slice(b"\x1f\x8b junk");
+    overwrite(&s.s3, &b, &logs[3], body3).await;
+    s.handler.handle(created(&logs[3])).await.unwrap();
+    s.handler.handle(created(&digests[1])).await.unwrap();
+    // Corrupt gzip on arrival.
+    let body6 = body(&s.s3, &b, &logs[6]).await;
+    overwrite(&s.s3, &b, &logs[6], body6[..body6.len() - 10].to_vec()).await;
+    s.handler.handle(created(&logs[6])).await.unwrap();
+    // A digest copied to another key.
+    let moved = digests[2].replace("T030138Z", "T030139Z");
+    s.s3.copy_object()
+        .bucket(&b)
+        .key(&moved)
+        .copy_source(format!("{b}/{}", digests[2]))
+        .send()
+        .await
+        .unwrap();
+    s.handler.handle(created(&moved)).await.unwrap();
+    // A stray object in a CloudTrail folder.
+    let stray = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/15/payload.sh";
+    put(
+        &s.s3,
+        &b,
+        &trailguard::synth::SynthObject {
+            key: stray.into(),
+            body: b"#!/bin/sh".to_vec(),
+            metadata: vec![],
+            is_digest: false,
+        },
+        None,
+    )
+    .await;
+    s.handler.handle(created(stray)).await.unwrap();
+    // Two digests deleted in a row: each deletion event, then the next digest.
+    for d in &digests[..2] {
+        delete(&s.s3, &b, d).await;
+        s.handler
+            .handle(s3_event(&b, d, "ObjectRemoved:DeleteMarkerCreated"))
+            .await
+            .unwrap();
+    }
+    s.handler.handle(created(&digests[2])).await.unwrap();
+
+    let inbox = s.inbox().await;
+    let all: String = inbox
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let expect = [
+        format!("Log file\ts3://{b}/{}\tINVALID: not found", logs[1]),
+        format!(
+            "Log file\ts3://{b}/{}\tINVALID: unexpected data after end of compressed stream",
+            logs[3]
+        ),
+        format!("Log file\ts3://{b}/{}\tINVALID: invalid format", logs[6]),
+        format!(
+            "Digest file\ts3://{b}/{moved}\tINVALID: has been moved from its original location"
+        ),
+        format!("Object\ts3://{b}/{stray}\tINVALID: unrecognised object in a CloudTrail folder"),
+        format!(
+            "Digest file\ts3://{b}/{}\tINVALID: deleted (delete marker created)",
+            digests[0]
+        ),
+        format!(
+            "Digest file\ts3://{b}/{}\tINVALID: deleted (delete marker created)",
+            digests[1]
+        ),
+        format!("Digest file\ts3://{b}/{}\tINVALID: not found", digests[1]),
+    ];
+    for e in &expect {
+        assert!(all.contains(e.as_str()), "missing {e:?} in\n{all}");
+    }
+    // One message per invocation with findings: 8 invocations had some.
+    assert_eq!(inbox.len(), 9, "{all}");
+}

@@ -39,6 +39,16 @@ pub struct ParsedDigest {
     pub start: DateTime<Utc>,
     /// `digestEndTime`, parsed.
     pub end: DateTime<Utc>,
+    /// When a backfill digest was generated (its `backfill-generation-timestamp`
+    /// metadata): it is signed with the key current then, not at its window.
+    pub backfill_generated: Option<DateTime<Utc>>,
+}
+
+impl ParsedDigest {
+    /// The time whose public key signed this digest.
+    pub fn signed_at(&self) -> DateTime<Utc> {
+        self.backfill_generated.unwrap_or(self.end)
+    }
 }
 
 /// Inflates and parses a digest object and reads its signature metadata.
@@ -57,11 +67,15 @@ pub fn parse(
             "no signature or signature-algorithm metadata".into(),
         ));
     };
-    if backfill && !metadata.contains_key(META_BACKFILL) {
-        return Err(Reason::InvalidFormat(
-            "backfill digest without backfill-generation-timestamp metadata".into(),
-        ));
-    }
+    let backfill_generated = match (backfill, metadata.get(META_BACKFILL)) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(Reason::InvalidFormat(
+                "backfill digest without backfill-generation-timestamp metadata".into(),
+            ))
+        }
+        (true, Some(t)) => Some(parse_time(t, META_BACKFILL)?),
+    };
     let start = parse_time(&digest.digest_start_time, "digestStartTime")?;
     let end = parse_time(&digest.digest_end_time, "digestEndTime")?;
     Ok(ParsedDigest {
@@ -71,6 +85,7 @@ pub fn parse(
         algorithm: algo.clone(),
         start,
         end,
+        backfill_generated,
     })
 }
 
@@ -194,7 +209,21 @@ mod tests {
             parse(&bytes, &meta("ab"), true, 1 << 20),
             Err(Reason::InvalidFormat(_))
         ));
+        let mut backfill = meta("ab");
+        backfill.insert(META_BACKFILL.into(), "2024-03-01T10:00:00Z".into());
+        let p = parse(&bytes, &backfill, true, 1 << 20).unwrap();
+        assert_eq!(p.signed_at().to_rfc3339(), "2024-03-01T10:00:00+00:00");
+        backfill.insert(META_BACKFILL.into(), "later".into());
+        assert!(matches!(
+            parse(&bytes, &backfill, true, 1 << 20),
+            Err(Reason::InvalidFormat(_))
+        ));
         let p = parse(&bytes, &meta("ab"), false, 1 << 20).unwrap();
+        assert_eq!(
+            p.signed_at(),
+            p.end,
+            "a regular digest is signed at its end"
+        );
         assert_eq!(p.end - p.start, Duration::hours(1));
         let bad = digest("yesterday", "2024-01-01T01:00:00Z", None, None);
         let bytes = gzip::gzip(serde_json::to_string(&bad).unwrap().as_bytes());

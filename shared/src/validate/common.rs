@@ -94,7 +94,7 @@ pub(super) async fn check_digest<S: ObjectStore, K: PublicKeys>(
     }
     let fingerprint = parsed.digest.digest_public_key_fingerprint.clone();
     let Some(der) = keys
-        .get(&dkey.home_region, &fingerprint, parsed.end)
+        .get(&dkey.home_region, &fingerprint, parsed.signed_at())
         .await?
     else {
         let reason = Reason::PublicKeyNotFound {
