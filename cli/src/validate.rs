@@ -110,6 +110,7 @@ pub async fn run(args: Args) -> ExitCode {
         account_id: args.account_id.clone(),
         organization_id: args.organization_id.clone(),
         regions: args.regions.clone(),
+        now: Utc::now(),
     };
     let sdk = load_config().await;
     let store = S3Store::new(&sdk);

@@ -459,3 +459,20 @@ async fn cannot_run_is_exit_2() {
         r.stdout, r.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_newest_digest_leaves_its_log_files_unlisted() {
+    let c = Case::new().await;
+    delete(&c.s3, &c.spec.bucket, &c.digest(3)).await;
+    let r = c.ours(&[], &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    for i in 9..12 {
+        assert!(
+            line_for(&r, &c.url(&c.log(i)))[0].ends_with("INVALID: not listed in any digest file"),
+            "{}",
+            r.stderr
+        );
+    }
+    // The AWS CLI sees nothing wrong: nothing points at the newest digest.
+    assert_eq!(c.aws_cli().code, 0);
+}

@@ -43,6 +43,9 @@ pub struct RangeRequest {
     pub organization_id: Option<String>,
     /// Regions to validate; empty: every region that has digests.
     pub regions: Vec<String>,
+    /// The current time (passed in, so the core reads no clock): log files
+    /// after the last digest are "pending" until their digest is overdue.
+    pub now: DateTime<Utc>,
 }
 
 /// Why a range could not be validated at all.
@@ -500,7 +503,7 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
     }
 
     /// Log files in the digests' span that no digest lists; files after the
-    /// last digest are pending, not invalid.
+    /// last digest are pending, or invalid once their digest is overdue.
     async fn check_unlisted(
         &self,
         region: &str,
@@ -539,11 +542,33 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         report
             .verdicts
             .extend(common::stray(self.bucket, &candidates));
-        let pending = candidates
+        // After the last digest: a digest may still be on its way, unless its
+        // hour and the delivery slack have long passed. Then the digest that
+        // should list them is missing (the newest digests were deleted).
+        let overdue_before = self.req.now - Duration::hours(1) - self.cfg.boundary * 2;
+        let after_last: Vec<(&String, DateTime<Utc>)> = candidates
             .iter()
-            .filter(|k| matches!(classify(k), ObjectKind::Log(ref l) if l.timestamp >= to && l.timestamp <= self.req.end))
             .filter(|k| !listed.contains(k.as_str()))
-            .count();
+            .filter_map(|k| match classify(k) {
+                ObjectKind::Log(l) if l.timestamp >= to && l.timestamp <= self.req.end => {
+                    Some((k, l.timestamp))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut pending = 0;
+        for (k, t) in after_last {
+            if t < overdue_before {
+                report.verdicts.push(Verdict::invalid(
+                    FileKind::Log,
+                    self.bucket,
+                    k,
+                    Reason::NotListed,
+                ));
+            } else {
+                pending += 1;
+            }
+        }
         if pending > 0 {
             report.notices.push(format!(
                 "{pending} log file(s) in {region} after {} are not yet covered by a digest",
