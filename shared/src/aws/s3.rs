@@ -1,6 +1,9 @@
 //! [`ObjectStore`] over Amazon S3.
 
-use aws_config::SdkConfig;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_config::{Region, SdkConfig};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::Client;
 
@@ -9,9 +12,17 @@ use crate::integrity::logfile::Encryption;
 use crate::ports::{Fetched, ObjectStore, PortError, StoredObject};
 
 /// The log bucket, read through the S3 API.
+///
+/// S3 answers a request sent to the wrong region with a redirect the SDK
+/// does not follow, and a laptop's `AWS_REGION` need not be the bucket's: so
+/// the first call for each bucket asks S3 where it is (HeadBucket's
+/// `x-amz-bucket-region`) and later calls use a client for that region.
 #[derive(Clone)]
 pub struct S3Store {
     client: Client,
+    by_bucket: Arc<Mutex<HashMap<String, Client>>>,
+    /// A custom endpoint (the emulator) has one region: no lookup.
+    custom_endpoint: bool,
 }
 
 impl S3Store {
@@ -24,6 +35,8 @@ impl S3Store {
         }
         Self {
             client: Client::from_conf(b.build()),
+            by_bucket: Arc::new(Mutex::new(HashMap::new())),
+            custom_endpoint: config.endpoint_url().is_some(),
         }
     }
 
@@ -31,13 +44,55 @@ impl S3Store {
     pub fn client(&self) -> &Client {
         &self.client
     }
+
+    /// The client for the bucket's region, found once per bucket.
+    async fn client_for(&self, bucket: &str) -> Client {
+        if self.custom_endpoint {
+            return self.client.clone();
+        }
+        if let Some(c) = self.lock().get(bucket) {
+            return c.clone();
+        }
+        let region = match self.client.head_bucket().bucket(bucket).send().await {
+            Ok(o) => o.bucket_region().map(str::to_string),
+            Err(e) => e
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                .map(str::to_string),
+        };
+        let current = self
+            .client
+            .config()
+            .region()
+            .map(|r| r.as_ref().to_string());
+        let client = match region {
+            Some(r) if Some(&r) != current.as_ref() => {
+                tracing::debug!(bucket, region = %r, "bucket is in another region");
+                let conf = self
+                    .client
+                    .config()
+                    .to_builder()
+                    .region(Region::new(r))
+                    .build();
+                Client::from_conf(conf)
+            }
+            _ => self.client.clone(),
+        };
+        self.lock().insert(bucket.to_string(), client.clone());
+        client
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Client>> {
+        self.by_bucket.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl ObjectStore for S3Store {
     async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, PortError> {
         let resource = format!("s3://{bucket}/{key}");
         let resp = match self
-            .client
+            .client_for(bucket)
+            .await
             .get_object()
             .bucket(bucket)
             .key(key)
@@ -118,7 +173,8 @@ impl ObjectStore for S3Store {
     ) -> Result<Vec<String>, PortError> {
         let resource = format!("s3://{bucket}/{prefix}");
         let mut pages = self
-            .client
+            .client_for(bucket)
+            .await
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
@@ -140,7 +196,8 @@ impl ObjectStore for S3Store {
     async fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
         let resource = format!("s3://{bucket}/{prefix}");
         let mut pages = self
-            .client
+            .client_for(bucket)
+            .await
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
