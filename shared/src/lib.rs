@@ -14,6 +14,7 @@ pub mod alert;
 pub mod aws;
 pub mod cloudtrail;
 pub mod config;
+pub mod detect;
 pub mod integrity;
 pub mod ports;
 #[cfg(feature = "synth")]
