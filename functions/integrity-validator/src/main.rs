@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Lambda entry point: reads configuration, builds the AWS adapters once and
 //! runs the handler for every event.
 
