@@ -114,8 +114,9 @@ pub async fn run(args: Args) -> ExitCode {
     };
     let sdk = load_config().await;
     let store = S3Store::new(&sdk);
-    let ct = CloudTrailApi::new(&sdk);
-    let keys = KeyCache::new(CloudTrailApi::new(&sdk));
+    // One set of CloudTrail clients for both the trail lookup and the keys.
+    let ct = std::sync::Arc::new(CloudTrailApi::new(&sdk));
+    let keys = KeyCache::new(ct.clone());
     if args.output == Output::Text {
         println!(
             "Validating log files for trail {} between {} and {}\n",

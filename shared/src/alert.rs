@@ -10,6 +10,10 @@ use crate::ports::Notification;
 /// SNS refuses subjects of 100 characters or more.
 pub const MAX_SUBJECT: usize = 99;
 
+/// Room for the finding lines of one message: SNS refuses messages over
+/// 256 KiB, and a publish that can never succeed would be retried forever.
+pub const MAX_FINDINGS_BYTES: usize = 200 * 1024;
+
 /// The notification for a set of invalid verdicts; `None` when all are valid.
 pub fn integrity_notification(source: &str, verdicts: &[Verdict]) -> Option<Notification> {
     let bad: Vec<&Verdict> = verdicts.iter().filter(|v| !v.is_valid()).collect();
@@ -31,9 +35,22 @@ pub fn integrity_notification(source: &str, verdicts: &[Verdict]) -> Option<Noti
         bad.len(),
         if bad.len() == 1 { "" } else { "s" }
     );
+    let mut listed = 0;
     for v in &bad {
-        body.push_str(&v.line());
+        let line = v.line();
+        if body.len() + line.len() > MAX_FINDINGS_BYTES {
+            break;
+        }
+        body.push_str(&line);
         body.push('\n');
+        listed += 1;
+    }
+    if listed < bad.len() {
+        body.push_str(&format!(
+            "... and {} more findings, not listed to stay within SNS's message size; \
+             every verdict is a structured log line of the function (message \"verdict\").\n",
+            bad.len() - listed
+        ));
     }
     body.push_str(
         "\nWhy it matters: a log file or digest that was altered, deleted, moved or injected means \
@@ -87,6 +104,28 @@ mod tests {
             .contains("Digest file\ts3://b/k2\tINVALID: not found"));
         assert!(!n.body.contains("ok\tvalid"));
         assert!(integrity_notification("x", &vs[..1]).is_none());
+    }
+
+    #[test]
+    fn thousands_of_findings_stay_under_the_sns_limit_and_say_so() {
+        let vs: Vec<Verdict> = (0..5000)
+            .map(|i| {
+                Verdict::invalid(
+                    FileKind::Log,
+                    "b",
+                    &format!("AWSLogs/{i:0>100}"),
+                    Reason::NotListed,
+                )
+            })
+            .collect();
+        let n = integrity_notification("s3://b", &vs).unwrap();
+        assert!(n.body.len() < 256 * 1024, "{}", n.body.len());
+        assert!(n.subject.contains("5000"));
+        let listed = n.body.lines().filter(|l| l.starts_with("Log file")).count();
+        assert!(listed > 1000 && listed < 5000);
+        assert!(n
+            .body
+            .contains(&format!("... and {} more findings", 5000 - listed)));
     }
 
     #[test]

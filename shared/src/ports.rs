@@ -206,6 +206,15 @@ impl<T: PublicKeys> PublicKeys for std::sync::Arc<T> {
     }
 }
 
+impl<T: Trails> Trails for std::sync::Arc<T> {
+    fn locate(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<TrailLocation>, PortError>> + Send {
+        (**self).locate(arn)
+    }
+}
+
 impl<T: Notifier> Notifier for std::sync::Arc<T> {
     fn publish(&self, n: &Notification) -> impl Future<Output = Result<(), PortError>> + Send {
         (**self).publish(n)

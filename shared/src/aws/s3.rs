@@ -171,6 +171,24 @@ impl ObjectStore for S3Store {
         prefix: &str,
         start_after: Option<&str>,
     ) -> Result<Vec<String>, PortError> {
+        Ok(self.list_pages(bucket, prefix, start_after, None).await?.0)
+    }
+
+    async fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        Ok(self.list_pages(bucket, prefix, None, Some("/")).await?.1)
+    }
+}
+
+impl S3Store {
+    /// Every page of a ListObjectsV2: the keys, and the common prefixes when
+    /// a delimiter is given.
+    async fn list_pages(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+        delimiter: Option<&str>,
+    ) -> Result<(Vec<String>, Vec<String>), PortError> {
         let resource = format!("s3://{bucket}/{prefix}");
         let mut pages = self
             .client_for(bucket)
@@ -179,9 +197,10 @@ impl ObjectStore for S3Store {
             .bucket(bucket)
             .prefix(prefix)
             .set_start_after(start_after.map(str::to_string))
+            .set_delimiter(delimiter.map(str::to_string))
             .into_paginator()
             .send();
-        let mut keys = Vec::new();
+        let (mut keys, mut folders) = (Vec::new(), Vec::new());
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| port_error("ListObjectsV2", &resource, &e))?;
             keys.extend(
@@ -189,30 +208,12 @@ impl ObjectStore for S3Store {
                     .iter()
                     .filter_map(|o| o.key().map(str::to_string)),
             );
-        }
-        Ok(keys)
-    }
-
-    async fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
-        let resource = format!("s3://{bucket}/{prefix}");
-        let mut pages = self
-            .client_for(bucket)
-            .await
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        let mut folders = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| port_error("ListObjectsV2", &resource, &e))?;
             folders.extend(
                 page.common_prefixes()
                     .iter()
                     .filter_map(|p| p.prefix().map(str::to_string)),
             );
         }
-        Ok(folders)
+        Ok((keys, folders))
     }
 }

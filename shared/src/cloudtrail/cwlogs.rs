@@ -101,7 +101,7 @@ struct Kind {
 /// Decodes a Lambda payload from a CloudWatch Logs subscription, refusing
 /// more than `max_base64` characters of data or `max_inflated` bytes inflated.
 pub fn decode(payload: &Value, max_base64: usize, max_inflated: u64) -> Result<LogsMessage, LogsError> {
-    let env: Envelope = serde_json::from_value(payload.clone()).map_err(|e| LogsError::NotLogs(e.to_string()))?;
+    let env: Envelope = Envelope::deserialize(payload).map_err(|e| LogsError::NotLogs(e.to_string()))?;
     decode_data(&env.awslogs.data, max_base64, max_inflated)
 }
 

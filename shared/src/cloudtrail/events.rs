@@ -169,7 +169,7 @@ pub fn decode_invocation(payload: &Value) -> Result<Invocation, EventError> {
         let mut out = Vec::with_capacity(records.len());
         for r in records {
             let m: SqsMessage =
-                serde_json::from_value(r.clone()).map_err(|e| malformed("SQS record", e))?;
+                SqsMessage::deserialize(r).map_err(|e| malformed("SQS record", e))?;
             out.push(QueuedMessage {
                 events: decode_body(&m.body),
                 message_id: m.message_id,
@@ -204,8 +204,8 @@ pub fn decode_body(body: &str) -> Result<Vec<ObjectEvent>, EventError> {
 }
 
 fn decode_s3_notification(payload: &Value) -> Result<Vec<ObjectEvent>, EventError> {
-    let n: S3Notification = serde_json::from_value(payload.clone())
-        .map_err(|e| malformed("S3 event notification", e))?;
+    let n: S3Notification =
+        Deserialize::deserialize(payload).map_err(|e| malformed("S3 event notification", e))?;
     n.records
         .into_iter()
         .map(|r| {
@@ -221,8 +221,8 @@ fn decode_s3_notification(payload: &Value) -> Result<Vec<ObjectEvent>, EventErro
 }
 
 fn decode_eventbridge(payload: &Value) -> Result<Vec<ObjectEvent>, EventError> {
-    let e: EventBridgeEvent = serde_json::from_value(payload.clone())
-        .map_err(|e| malformed("EventBridge S3 event", e))?;
+    let e: EventBridgeEvent =
+        Deserialize::deserialize(payload).map_err(|e| malformed("EventBridge S3 event", e))?;
     let change = match e.detail_type.as_str() {
         "Object Created" => ObjectChange::Created,
         "Object Deleted" => match e.detail.deletion_type.as_deref() {

@@ -141,7 +141,7 @@ pub(super) fn link_verdicts(
     current: &ParsedDigest,
     cur_bucket: &str,
     cur_key: &str,
-    previous: &Result<ParsedDigest, Reason>,
+    previous: Result<&ParsedDigest, &Reason>,
     prev_bucket: &str,
     prev_key: &str,
 ) -> Vec<Verdict> {

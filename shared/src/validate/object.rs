@@ -140,7 +140,12 @@ impl<S: ObjectStore, K: PublicKeys> ObjectValidator<S, K> {
                 let (pb, pk) = (pb.to_string(), pk.to_string());
                 let prev = common::fetch_previous(&self.store, &self.cfg, &pb, &pk).await?;
                 out.extend(common::link_verdicts(
-                    &current, bucket, key, &prev, &pb, &pk,
+                    &current,
+                    bucket,
+                    key,
+                    prev.as_ref(),
+                    &pb,
+                    &pk,
                 ));
                 prev.ok()
             }

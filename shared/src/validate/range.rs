@@ -375,7 +375,6 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
             .filter_map(|(_, c)| c.parsed.as_ref().or(c.unverified.as_ref()))
             .filter_map(|p| p.digest.previous().map(|(_, k)| k))
             .collect();
-        let mut missing_reported = HashSet::new();
         for (i, (d, c)) in standard.iter().enumerate() {
             let Some(cur) = &c.parsed else { continue };
             let earlier = standard[..i].last();
@@ -392,57 +391,36 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 }
                 Some((pb, pk)) => {
                     if let Some((_, pc)) = by_key.get(pk).filter(|_| pb == self.bucket) {
-                        // In the listing: compare with what was fetched.
+                        // In the listing: compare with what was already fetched.
                         if let Some(prev) = pc.parsed.as_ref().or(pc.unverified.as_ref()) {
-                            let prev = Ok(prev.clone());
                             verdicts.extend(common::link_verdicts(
                                 cur,
                                 self.bucket,
                                 &d.key,
-                                &prev,
+                                Ok(prev),
                                 pb,
                                 pk,
                             ));
                         }
                         continue;
                     }
+                    // Not in the listing (gone, or before the range): fetch it.
                     let prev = common::fetch_previous(self.store, self.cfg, pb, pk).await?;
-                    let in_range = matches!(classify(pk), ObjectKind::Digest(ref k) if k.timestamp >= self.req.start);
-                    match (&prev, in_range) {
-                        (Err(Reason::NotFound), _) => {
-                            missing_reported.insert(pk.to_string());
-                            verdicts.push(Verdict::invalid(
-                                FileKind::Digest,
-                                pb,
-                                pk,
-                                Reason::NotFound,
-                            ));
-                            verdicts.extend(self.more_missing(
-                                region,
-                                cur,
-                                earlier.copied(),
-                                &referenced,
-                            ));
-                        }
-                        (Ok(_), true) => {
-                            // Present but not in the listing: listed under another name?
-                            verdicts.extend(common::link_verdicts(
-                                cur,
-                                self.bucket,
-                                &d.key,
-                                &prev,
-                                pb,
-                                pk,
-                            ));
-                        }
-                        _ => {
-                            // Outside the range: only its problems are reported.
-                            verdicts.extend(
-                                common::link_verdicts(cur, self.bucket, &d.key, &prev, pb, pk)
-                                    .into_iter()
-                                    .filter(|v| !v.is_valid()),
-                            );
-                        }
+                    verdicts.extend(common::link_verdicts(
+                        cur,
+                        self.bucket,
+                        &d.key,
+                        prev.as_ref(),
+                        pb,
+                        pk,
+                    ));
+                    if matches!(prev, Err(Reason::NotFound)) {
+                        verdicts.extend(self.more_missing(
+                            region,
+                            cur,
+                            earlier.copied(),
+                            &referenced,
+                        ));
                     }
                 }
             }
