@@ -100,13 +100,22 @@ struct Kind {
 
 /// Decodes a Lambda payload from a CloudWatch Logs subscription, refusing
 /// more than `max_base64` characters of data or `max_inflated` bytes inflated.
-pub fn decode(payload: &Value, max_base64: usize, max_inflated: u64) -> Result<LogsMessage, LogsError> {
-    let env: Envelope = Envelope::deserialize(payload).map_err(|e| LogsError::NotLogs(e.to_string()))?;
+pub fn decode(
+    payload: &Value,
+    max_base64: usize,
+    max_inflated: u64,
+) -> Result<LogsMessage, LogsError> {
+    let env: Envelope =
+        Envelope::deserialize(payload).map_err(|e| LogsError::NotLogs(e.to_string()))?;
     decode_data(&env.awslogs.data, max_base64, max_inflated)
 }
 
 /// Decodes the `awslogs.data` string.
-pub fn decode_data(data: &str, max_base64: usize, max_inflated: u64) -> Result<LogsMessage, LogsError> {
+pub fn decode_data(
+    data: &str,
+    max_base64: usize,
+    max_inflated: u64,
+) -> Result<LogsMessage, LogsError> {
     if data.len() > max_base64 {
         return Err(LogsError::TooLong {
             len: data.len(),
@@ -117,7 +126,8 @@ pub fn decode_data(data: &str, max_base64: usize, max_inflated: u64) -> Result<L
         .decode(data.trim())
         .map_err(|e| LogsError::Base64(e.to_string()))?;
     let (inflated, _) = gzip::inflate(&compressed, max_inflated)?;
-    let kind: Kind = serde_json::from_slice(&inflated).map_err(|e| LogsError::Message(e.to_string()))?;
+    let kind: Kind =
+        serde_json::from_slice(&inflated).map_err(|e| LogsError::Message(e.to_string()))?;
     match kind.message_type.as_str() {
         "CONTROL_MESSAGE" => Ok(LogsMessage::Control),
         "DATA_MESSAGE" => serde_json::from_slice(&inflated)
@@ -159,7 +169,8 @@ pub fn records(msg: &DataMessage) -> (Vec<Value>, Vec<Rejected>) {
 
 /// Encodes a message as CloudWatch Logs does (for tests, events and benchmarks).
 pub fn encode(message: &Value) -> Value {
-    let data = base64::engine::general_purpose::STANDARD.encode(gzip::gzip(message.to_string().as_bytes()));
+    let data = base64::engine::general_purpose::STANDARD
+        .encode(gzip::gzip(message.to_string().as_bytes()));
     serde_json::json!({ "awslogs": { "data": data } })
 }
 
@@ -178,27 +189,56 @@ mod tests {
     fn data_and_control_messages() {
         let rec = r#"{"eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com"}"#;
         let payload = encode(&data_message(&[rec, "not json", r#"{"hello":1}"#]));
-        let LogsMessage::Data(m) = decode(&payload, 1 << 20, 1 << 20).unwrap() else { panic!() };
+        let LogsMessage::Data(m) = decode(&payload, 1 << 20, 1 << 20).unwrap() else {
+            panic!()
+        };
         assert_eq!(m.log_group, "aws-cloudtrail-logs");
         let (ok, rejected) = records(&m);
         assert_eq!(ok.len(), 1);
         assert_eq!(rejected.len(), 2);
         assert!(rejected[0].reason.starts_with("not JSON"));
-        let control = encode(&json!({"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}));
-        assert_eq!(decode(&control, 1 << 20, 1 << 20).unwrap(), LogsMessage::Control);
+        let control = encode(
+            &json!({"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}),
+        );
+        assert_eq!(
+            decode(&control, 1 << 20, 1 << 20).unwrap(),
+            LogsMessage::Control
+        );
     }
 
     #[test]
     fn bad_payloads_are_clear_errors() {
-        assert!(matches!(decode(&json!({"Records": []}), 100, 100), Err(LogsError::NotLogs(_))));
-        assert!(matches!(decode(&json!({"awslogs":{"data":"!!!"}}), 100, 100), Err(LogsError::Base64(_))));
-        assert!(matches!(decode(&json!({"awslogs":{"data":"aGVsbG8="}}), 100, 100), Err(LogsError::Gzip(_))));
-        assert!(matches!(decode(&json!({"awslogs":{"data":"x".repeat(101)}}), 100, 100), Err(LogsError::TooLong { .. })));
-        let bomb = base64::engine::general_purpose::STANDARD.encode(gzip::gzip(&vec![b' '; 1 << 20]));
-        assert!(matches!(decode_data(&bomb, 1 << 20, 1000), Err(LogsError::Gzip(GzipError::TooLarge { .. }))));
+        assert!(matches!(
+            decode(&json!({"Records": []}), 100, 100),
+            Err(LogsError::NotLogs(_))
+        ));
+        assert!(matches!(
+            decode(&json!({"awslogs":{"data":"!!!"}}), 100, 100),
+            Err(LogsError::Base64(_))
+        ));
+        assert!(matches!(
+            decode(&json!({"awslogs":{"data":"aGVsbG8="}}), 100, 100),
+            Err(LogsError::Gzip(_))
+        ));
+        assert!(matches!(
+            decode(&json!({"awslogs":{"data":"x".repeat(101)}}), 100, 100),
+            Err(LogsError::TooLong { .. })
+        ));
+        let bomb =
+            base64::engine::general_purpose::STANDARD.encode(gzip::gzip(&vec![b' '; 1 << 20]));
+        assert!(matches!(
+            decode_data(&bomb, 1 << 20, 1000),
+            Err(LogsError::Gzip(GzipError::TooLarge { .. }))
+        ));
         let odd = encode(&json!({"messageType":"SURPRISE"}));
-        assert!(matches!(decode(&odd, 1 << 20, 1 << 20), Err(LogsError::Message(_))));
+        assert!(matches!(
+            decode(&odd, 1 << 20, 1 << 20),
+            Err(LogsError::Message(_))
+        ));
         let truncated = encode(&json!({"messageType":"DATA_MESSAGE","logEvents":[{"id":"1"}]}));
-        assert!(matches!(decode(&truncated, 1 << 20, 1 << 20), Err(LogsError::Message(_))));
+        assert!(matches!(
+            decode(&truncated, 1 << 20, 1 << 20),
+            Err(LogsError::Message(_))
+        ));
     }
 }

@@ -79,7 +79,9 @@ impl<'a> RecordView<'a> {
             return Some(arn.to_string());
         }
         match s("type") {
-            Some("Root") => s("accountId").or(self.account()).map(|a| format!("arn:aws:iam::{a}:root")),
+            Some("Root") => s("accountId")
+                .or(self.account())
+                .map(|a| format!("arn:aws:iam::{a}:root")),
             Some("AWSService") => s("invokedBy").map(str::to_string),
             _ => s("principalId").map(str::to_string),
         }
@@ -102,12 +104,25 @@ mod tests {
         assert!(v.is_event());
         assert_eq!(v.event_name(), Some("StopLogging"));
         assert_eq!(v.error_code(), Some("AccessDenied"));
-        assert_eq!(v.str("userIdentity.sessionContext.sessionIssuer.arn"), Some("arn:aws:iam::111122223333:role/Admin"));
-        assert_eq!(v.principal().as_deref(), Some("arn:aws:sts::111122223333:assumed-role/Admin/alice"));
+        assert_eq!(
+            v.str("userIdentity.sessionContext.sessionIssuer.arn"),
+            Some("arn:aws:iam::111122223333:role/Admin")
+        );
+        assert_eq!(
+            v.principal().as_deref(),
+            Some("arn:aws:sts::111122223333:assumed-role/Admin/alice")
+        );
         let root = json!({"userIdentity":{"type":"Root","principalId":"111122223333"},"recipientAccountId":"111122223333"});
-        assert_eq!(RecordView(&root).principal().as_deref(), Some("arn:aws:iam::111122223333:root"));
-        let svc = json!({"userIdentity":{"type":"AWSService","invokedBy":"cloudtrail.amazonaws.com"}});
-        assert_eq!(RecordView(&svc).principal().as_deref(), Some("cloudtrail.amazonaws.com"));
+        assert_eq!(
+            RecordView(&root).principal().as_deref(),
+            Some("arn:aws:iam::111122223333:root")
+        );
+        let svc =
+            json!({"userIdentity":{"type":"AWSService","invokedBy":"cloudtrail.amazonaws.com"}});
+        assert_eq!(
+            RecordView(&svc).principal().as_deref(),
+            Some("cloudtrail.amazonaws.com")
+        );
         assert_eq!(RecordView(&json!({})).principal(), None);
         assert!(!RecordView(&json!([1])).is_event());
         assert_eq!(RecordView(&json!({"eventName": 5})).event_name(), None);
