@@ -4,6 +4,7 @@
 pub mod cwlogs;
 pub mod digest;
 pub mod events;
+pub mod input;
 pub mod keys;
 pub mod record;
 pub mod view;
