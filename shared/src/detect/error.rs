@@ -95,6 +95,17 @@ pub enum RuleErrorKind {
         /// What is wrong.
         reason: String,
     },
+    /// A placeholder (`field|expand: '%name%'`) has no values. Placeholder
+    /// values come from the loader's configuration, so the rule is not
+    /// broken: it waits for that configuration.
+    #[error(
+        "placeholder `%{name}%` is not defined: its values come from configuration, \
+         which gives none"
+    )]
+    Placeholder {
+        /// The placeholder's name, without the `%` delimiters.
+        name: String,
+    },
     /// Two rules of one set share an id (alerts and dedupe key on it).
     #[error("`id` is also used by {other}")]
     DuplicateId {

@@ -1,7 +1,7 @@
 //! Detection items (`field|modifier|...: value(s)`) and search identifiers
 //! (maps of items, lists of maps, keyword lists), compiled once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use regex::{Regex, RegexBuilder};
 use serde_json::Value;
@@ -21,6 +21,82 @@ pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// Cache size of one regular expression's lazy DFA, bounding the memory a
 /// rule's expression may use while matching.
 pub const REGEX_DFA_SIZE_LIMIT: usize = 1 << 20;
+
+/// Most values one rule value may expand to (the product of its
+/// placeholders' values): a configuration mistake should not make a rule
+/// enormous.
+const MAX_EXPANSION: usize = 4096;
+
+/// Values for Sigma placeholders: a rule value `%name%` under the `expand`
+/// modifier is replaced, when the rule is loaded, by the values given here
+/// for `name` (alternatives: ORed, ANDed with `all`, as any list of values).
+///
+/// Placeholder values are plain text: `*` and `?` in them are matched as
+/// themselves, never as wildcards (a bucket name is a name, not a pattern).
+/// Text around a placeholder in the same value (`:trail/%trail_name%`) keeps
+/// its Sigma meaning, wildcards included.
+///
+/// A name with no value (never set, or set to an empty list) makes the
+/// rule fail to load with [`RuleErrorKind::Placeholder`], so that a caller
+/// can tell a rule that waits for configuration from a broken one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placeholders(BTreeMap<String, Vec<String>>);
+
+impl Placeholders {
+    /// No placeholder defined.
+    pub fn new() -> Placeholders {
+        Placeholders::default()
+    }
+
+    /// Defines `name` (written with or without its `%` delimiters) as
+    /// `values`, replacing an earlier definition. Empty strings and repeats
+    /// are dropped; with nothing left, the name is undefined.
+    pub fn set<I, S>(&mut self, name: &str, values: I) -> &mut Placeholders
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let name = name.trim_matches('%').to_string();
+        let mut kept: Vec<String> = Vec::new();
+        for v in values {
+            let v = v.into();
+            if !v.is_empty() && !kept.contains(&v) {
+                kept.push(v);
+            }
+        }
+        if kept.is_empty() {
+            self.0.remove(&name);
+        } else {
+            self.0.insert(name, kept);
+        }
+        self
+    }
+
+    /// [`Placeholders::set`], by value, for building in one expression.
+    pub fn with<I, S>(mut self, name: &str, values: I) -> Placeholders
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.set(name, values);
+        self
+    }
+
+    /// The values of `name`, `None` when it is not defined.
+    pub fn get(&self, name: &str) -> Option<&[String]> {
+        self.0.get(name.trim_matches('%')).map(Vec::as_slice)
+    }
+
+    /// The defined names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// Whether no placeholder is defined.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 /// A numeric comparison (`lt`, `lte`, `gt`, `gte`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +168,7 @@ struct Modifiers {
     cidr: bool,
     fieldref: bool,
     exists: bool,
+    expand: bool,
     encoding: Option<TextEncoding>,
     base64: Option<bool>, // Some(false): base64, Some(true): base64offset
     cmp: Option<CmpOp>,
@@ -232,12 +309,7 @@ impl Modifiers {
                         "Windows command-line dash permutations have no meaning for CloudTrail",
                     ))
                 }
-                "expand" => {
-                    return Err(unsupported(
-                        raw,
-                        "placeholders need a processing pipeline, which this engine does not have",
-                    ))
-                }
+                "expand" => m.expand = true,
                 "minute" | "hour" | "day" | "week" | "month" | "year" => {
                     return Err(unsupported(raw, "time-part modifiers are not implemented"))
                 }
@@ -281,6 +353,12 @@ impl Modifiers {
         {
             return refuse("`cidr` combines only with all and neq");
         }
+        if self.expand && (self.re || self.cidr || self.fieldref || self.cmp.is_some()) {
+            return refuse(
+                "`expand` combines only with contains, startswith, endswith, all, cased, neq \
+                 and the encodings",
+            );
+        }
         if self.fieldref && (string_transform || self.cmp.is_some()) {
             return refuse(
                 "`fieldref` combines only with contains, startswith, endswith, cased, all and neq",
@@ -318,8 +396,14 @@ fn value_text(field: &str, v: &Node) -> Result<Option<String>, RuleErrorKind> {
 
 impl Item {
     /// Compiles one `key: value` of a map. `location` names it in errors
-    /// (`detection.selection.eventName|contains`).
-    pub(crate) fn compile(key: &str, value: &Node, location: &str) -> Result<Item, RuleErrorKind> {
+    /// (`detection.selection.eventName|contains`); `placeholders` gives the
+    /// values of `%name%` under `expand`.
+    pub(crate) fn compile(
+        key: &str,
+        value: &Node,
+        location: &str,
+        placeholders: &Placeholders,
+    ) -> Result<Item, RuleErrorKind> {
         let mut parts = key.split('|');
         let name = parts.next().unwrap_or_default();
         let mods: Vec<&str> = parts.collect();
@@ -332,6 +416,24 @@ impl Item {
         let values: Vec<&Node> = match value {
             Node::Seq(items) => items.iter().collect(),
             other => vec![other],
+        };
+        let expanded: Vec<Node>;
+        let values: Vec<&Node> = if m.expand {
+            let mut out = Vec::new();
+            for v in values {
+                match v {
+                    Node::Scalar { text, .. } => {
+                        for text in expand_value(location, text, placeholders)? {
+                            out.push(Node::Scalar { text, plain: false });
+                        }
+                    }
+                    other => out.push(other.clone()),
+                }
+            }
+            expanded = out;
+            expanded.iter().collect()
+        } else {
+            values
         };
         if values.is_empty() {
             return Err(invalid(location, "an empty list of values matches nothing"));
@@ -510,6 +612,108 @@ fn scalar_hits(m: &Matcher, v: &Value, record: &Value) -> bool {
     }
 }
 
+/// One piece of a value under `expand`: text as written, or a placeholder.
+enum Piece<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+/// Splits `text` at its placeholders: `%name%` where the name is one or
+/// more ASCII letters, digits or underscores (pySigma's `%(\w+)%`); any
+/// other `%` is text.
+fn pieces(text: &str) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut start = 0;
+    while let Some(open) = rest[start..].find('%').map(|i| start + i) {
+        let after = &rest[open + 1..];
+        let close = after.find('%');
+        let name = close.map(|c| &after[..c]);
+        match name {
+            Some(n)
+                if !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                if open > 0 {
+                    out.push(Piece::Text(&rest[..open]));
+                }
+                out.push(Piece::Placeholder(n));
+                rest = &after[n.len() + 1..];
+                start = 0;
+            }
+            // Not a placeholder: this `%` is text; look on after it.
+            _ => start = open + 1,
+        }
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    out
+}
+
+/// `value` written as a Sigma string that matches exactly it: `*`, `?`
+/// and `\` escaped.
+fn escape_sigma(value: &str, out: &mut String) {
+    for c in value.chars() {
+        if matches!(c, '*' | '?' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// Text of a rule value placed before a placeholder's value: a trailing
+/// backslash that escapes nothing (plain, as Sigma reads it) is doubled, so
+/// that it cannot escape the first character of what follows.
+fn close_text(text: &str, out: &mut String) {
+    out.push_str(text);
+    let trailing = text.bytes().rev().take_while(|&b| b == b'\\').count();
+    if trailing % 2 == 1 {
+        out.push('\\');
+    }
+}
+
+/// The values `text` stands for under `expand`: one per combination of
+/// its placeholders' values, each placeholder value escaped as plain text.
+fn expand_value(
+    location: &str,
+    text: &str,
+    placeholders: &Placeholders,
+) -> Result<Vec<String>, RuleErrorKind> {
+    let mut out = vec![String::new()];
+    for piece in pieces(text) {
+        match piece {
+            Piece::Text(t) => {
+                for s in &mut out {
+                    close_text(t, s);
+                }
+            }
+            Piece::Placeholder(name) => {
+                let values = placeholders
+                    .get(name)
+                    .ok_or_else(|| RuleErrorKind::Placeholder {
+                        name: name.to_string(),
+                    })?;
+                if out.len().saturating_mul(values.len()) > MAX_EXPANSION {
+                    return Err(invalid(
+                        location,
+                        format!("`{text}` expands to more than {MAX_EXPANSION} values"),
+                    ));
+                }
+                let mut next = Vec::with_capacity(out.len() * values.len());
+                for prefix in &out {
+                    for v in values {
+                        let mut s = prefix.clone();
+                        escape_sigma(v, &mut s);
+                        next.push(s);
+                    }
+                }
+                out = next;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Compiles one value under the item's modifiers into its alternatives.
 fn compile_value(
     location: &str,
@@ -521,10 +725,11 @@ fn compile_value(
         if keyword {
             return Err(invalid(location, "a keyword cannot be null"));
         }
-        let plain = !(m.re || m.cidr || m.fieldref || m.cmp.is_some() || m.base64.is_some())
-            && m.anchor.is_none()
-            && m.encoding.is_none()
-            && !m.cased;
+        let plain =
+            !(m.re || m.cidr || m.fieldref || m.expand || m.cmp.is_some() || m.base64.is_some())
+                && m.anchor.is_none()
+                && m.encoding.is_none()
+                && !m.cased;
         if !plain {
             return Err(invalid(
                 location,
@@ -615,7 +820,11 @@ fn compile_value(
 
 impl Selection {
     /// Compiles a search identifier's value.
-    pub(crate) fn compile(node: &Node, location: &str) -> Result<Selection, RuleErrorKind> {
+    pub(crate) fn compile(
+        node: &Node,
+        location: &str,
+        placeholders: &Placeholders,
+    ) -> Result<Selection, RuleErrorKind> {
         match node {
             Node::Map(entries) => {
                 if entries.is_empty() {
@@ -623,7 +832,7 @@ impl Selection {
                 }
                 let items = entries
                     .iter()
-                    .map(|(k, v)| Item::compile(k, v, &format!("{location}.{k}")))
+                    .map(|(k, v)| Item::compile(k, v, &format!("{location}.{k}"), placeholders))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Selection::All(items))
             }
@@ -635,9 +844,11 @@ impl Selection {
                 let mut words: Vec<&Node> = Vec::new();
                 for (i, e) in elems.iter().enumerate() {
                     match e {
-                        Node::Map(_) => {
-                            out.push(Selection::compile(e, &format!("{location}[{i}]"))?)
-                        }
+                        Node::Map(_) => out.push(Selection::compile(
+                            e,
+                            &format!("{location}[{i}]"),
+                            placeholders,
+                        )?),
                         Node::Seq(_) => {
                             return Err(invalid(
                                 location,

@@ -62,8 +62,17 @@
 //!   `contains`/`startswith`/`endswith`; `cased` makes it exact, which
 //!   pySigma does not offer), `base64`, `base64offset`, `wide`/
 //!   `utf16le`/`utf16be`/`utf16` before them, `exists`, `lt`/`lte`/`gt`/`gte`,
-//!   `neq` (negates the item). `windash`, `expand` and the time-part
-//!   modifiers are refused, as are aggregations, correlations and filters.
+//!   `neq` (negates the item), `expand` (placeholders, below). `windash`
+//!   and the time-part modifiers are refused, as are aggregations,
+//!   correlations and filters.
+//! - Placeholders: under `expand`, each `%name%` in a value is replaced at
+//!   load time by the values the loader gives for `name` ([`Placeholders`],
+//!   [`Rule::from_yaml_with`]): one value per placeholder value, ORed (ANDed
+//!   with `all`), then read like any other value (`expand|endswith:
+//!   ':trail/%trail_name%'`). Placeholder values are literal text: `*` and
+//!   `?` in them are escaped, not wildcards. A placeholder without values
+//!   is a load error of its own ([`RuleErrorKind::Placeholder`]): the rule
+//!   waits for configuration, it is not broken.
 //! - Keywords (lists without a field) are searched for inside every value
 //!   of the record.
 //! - A value is what the rule says, not what its author may have meant:
@@ -76,12 +85,15 @@
 
 #![deny(missing_docs)]
 
+pub mod builtin;
 mod condition;
+mod detector;
 mod error;
 mod field;
 mod item;
 mod pattern;
 mod rule;
+pub mod tuning;
 mod yaml;
 
 #[cfg(test)]
@@ -91,9 +103,12 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+pub use builtin::BuiltinRules;
+pub use detector::{Detector, Hit, Outcome};
 pub use error::{RuleError, RuleErrorKind, RuleSetError};
-pub use item::{REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT};
+pub use item::{Placeholders, REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT};
 pub use rule::{Level, LogSource, Rule, Status};
+pub use tuning::{Tuning, TuningError};
 
 /// Rules indexed for evaluating one record against all of them: a rule
 /// that requires given `eventName` (or `eventSource`) values is only tried

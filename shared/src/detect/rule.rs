@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::condition::{self, Cond};
 use super::error::{RuleError, RuleErrorKind};
-use super::item::Selection;
+use super::item::{Placeholders, Selection};
 use super::yaml::{parse_document, Node};
 
 /// How serious a match is (Sigma's `level`), ordered from
@@ -136,7 +136,23 @@ impl Rule {
     ///
     /// Anything this engine does not implement is an error naming the rule
     /// and the field: a rule is never loaded with a part silently ignored.
+    ///
+    /// A value under the `expand` modifier that names a placeholder is an
+    /// error here ([`RuleErrorKind::Placeholder`]): use
+    /// [`Rule::from_yaml_with`] to give placeholders values.
     pub fn from_yaml(yaml: &str, origin: &str) -> Result<Rule, RuleError> {
+        Rule::from_yaml_with(yaml, origin, &Placeholders::default())
+    }
+
+    /// [`Rule::from_yaml`] with values for the rule's placeholders
+    /// (`field|expand: '%name%'`). A placeholder the rule uses and
+    /// `placeholders` does not define is a [`RuleErrorKind::Placeholder`]
+    /// error: the rule needs configuration, it is not broken.
+    pub fn from_yaml_with(
+        yaml: &str,
+        origin: &str,
+        placeholders: &Placeholders,
+    ) -> Result<Rule, RuleError> {
         let doc = parse_document(yaml).map_err(|kind| RuleError {
             origin: origin.to_string(),
             id: None,
@@ -146,7 +162,7 @@ impl Rule {
             Some(Node::Scalar { text, .. }) if !text.trim().is_empty() => Some(text.clone()),
             _ => None,
         };
-        compile(&doc, origin, id.clone()).map_err(|kind| RuleError {
+        compile(&doc, origin, id.clone(), placeholders).map_err(|kind| RuleError {
             origin: origin.to_string(),
             id,
             kind: Box::new(kind),
@@ -215,7 +231,12 @@ fn texts(doc: &Node, field: &str) -> Result<Vec<String>, RuleErrorKind> {
     }
 }
 
-fn compile(doc: &Node, origin: &str, id: Option<String>) -> Result<Rule, RuleErrorKind> {
+fn compile(
+    doc: &Node,
+    origin: &str,
+    id: Option<String>,
+    placeholders: &Placeholders,
+) -> Result<Rule, RuleErrorKind> {
     let Node::Map(entries) = doc else {
         return Err(invalid(
             "(document)",
@@ -282,7 +303,10 @@ fn compile(doc: &Node, origin: &str, id: Option<String>) -> Result<Rule, RuleErr
         }
     };
     let logsource = compile_logsource(doc.get("logsource").ok_or_else(|| missing("logsource"))?)?;
-    let detection = compile_detection(doc.get("detection").ok_or_else(|| missing("detection"))?)?;
+    let detection = compile_detection(
+        doc.get("detection").ok_or_else(|| missing("detection"))?,
+        placeholders,
+    )?;
     Ok(Rule {
         origin: origin.to_string(),
         id,
@@ -343,7 +367,7 @@ fn compile_logsource(node: &Node) -> Result<LogSource, RuleErrorKind> {
     })
 }
 
-fn compile_detection(node: &Node) -> Result<Detection, RuleErrorKind> {
+fn compile_detection(node: &Node, placeholders: &Placeholders) -> Result<Detection, RuleErrorKind> {
     let Node::Map(entries) = node else {
         return Err(invalid(
             "detection",
@@ -383,7 +407,11 @@ fn compile_detection(node: &Node) -> Result<Detection, RuleErrorKind> {
                 })
             }
             name => {
-                selections.push(Selection::compile(v, &format!("detection.{name}"))?);
+                selections.push(Selection::compile(
+                    v,
+                    &format!("detection.{name}"),
+                    placeholders,
+                )?);
                 names.push(name.to_string());
             }
         }

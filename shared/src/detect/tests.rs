@@ -851,13 +851,228 @@ _private:
     assert!(!r.matches(&json!({"eventName": "B"})));
 }
 
+// ----------------------------------------------------------- placeholders
+
+fn rule_with(detection: &str, ph: &Placeholders) -> Result<Rule, RuleError> {
+    Rule::from_yaml_with(&yaml(detection), "test.yml", ph)
+}
+
+fn loads_with(detection: &str, ph: &Placeholders) -> Rule {
+    match rule_with(detection, ph) {
+        Ok(r) => r,
+        Err(e) => panic!("rule should load: {e}\n{detection}"),
+    }
+}
+
+#[test]
+fn expand_replaces_placeholders_with_configured_values() {
+    let ph = Placeholders::new().with("buckets", ["logs-a", "logs-b"]);
+    let r = loads_with(
+        "selection:\n    requestParameters.bucketName|expand: '%buckets%'\ncondition: selection",
+        &ph,
+    );
+    let b = |name: &str| json!({"requestParameters": {"bucketName": name}});
+    assert!(r.matches(&b("logs-a")));
+    assert!(r.matches(&b("LOGS-B")));
+    assert!(!r.matches(&b("logs-c")));
+    assert!(!r.matches(&b("logs-a-copy")));
+    assert!(!r.matches(&json!({})));
+
+    // Inside a longer value, under endswith; the name may be written with
+    // its delimiters when set.
+    let ph = Placeholders::new().with("%trail%", ["main"]);
+    assert_eq!(ph.get("trail"), Some(&["main".to_string()][..]));
+    let r = loads_with(
+        "selection:\n    requestParameters.name|expand|endswith: ':trail/%trail%'\ncondition: selection",
+        &ph,
+    );
+    let n = |name: &str| json!({"requestParameters": {"name": name}});
+    assert!(r.matches(&n("arn:aws:cloudtrail:us-east-1:123456789012:trail/main")));
+    assert!(r.matches(&n("arn:aws:cloudtrail:eu-west-1:210987654321:trail/main")));
+    assert!(!r.matches(&n("arn:aws:cloudtrail:us-east-1:123456789012:trail/main2")));
+    assert!(!r.matches(&n("main")));
+
+    // Two placeholders: every combination. The rule's own text keeps its
+    // wildcards; a `%` that does not delimit a name is text.
+    let ph = Placeholders::new()
+        .with("env", ["prod", "test"])
+        .with("app", ["api", "web"]);
+    let r = loads_with(
+        "selection:\n    userAgent|expand: '%env%-*-%app%-100%'\ncondition: selection",
+        &ph,
+    );
+    let ua = |s: &str| json!({"userAgent": s});
+    for ok in [
+        "prod-x-api-100%",
+        "test-anything-web-100%",
+        "prod--web-100%",
+    ] {
+        assert!(r.matches(&ua(ok)), "{ok}");
+    }
+    for no in [
+        "dev-x-api-100%",
+        "prod-x-db-100%",
+        "prod-x-api-100",
+        "prod-x-api-100%x",
+    ] {
+        assert!(!r.matches(&ua(no)), "{no}");
+    }
+    let r = loads_with(
+        "selection:\n    userAgent|expand: '%not a name% 50%'\ncondition: selection",
+        &Placeholders::new(),
+    );
+    assert!(r.matches(&ua("%not a name% 50%")));
+
+    // A value without a placeholder is an ordinary value; the expanded
+    // values join the item's other values.
+    let ph = Placeholders::new().with("extra", ["DeleteBucket"]);
+    let r = loads_with(
+        "selection:\n    eventName|expand:\n        - '%extra%'\n        - GetObject\ncondition: selection",
+        &ph,
+    );
+    assert!(r.matches(&json!({"eventName": "DeleteBucket"})));
+    assert!(r.matches(&json!({"eventName": "GetObject"})));
+    assert!(!r.matches(&json!({"eventName": "PutObject"})));
+    // ...and the index sees them as plain names.
+    let set = RuleSet::new(vec![r]).unwrap();
+    assert_eq!(set.index_summary().by_event_name, 1);
+    assert_eq!(set.evaluate(&json!({"eventName": "DeleteBucket"})).len(), 1);
+}
+
+#[test]
+fn expand_composes_with_all_contains_cased_neq_and_base64() {
+    let ph = Placeholders::new().with("words", ["alpha", "beta"]);
+    let ua = |s: &str| json!({"userAgent": s});
+    // OR by default...
+    let r = loads_with(
+        "selection:\n    userAgent|expand|contains: '%words%'\ncondition: selection",
+        &ph,
+    );
+    assert!(r.matches(&ua("x beta y")));
+    assert!(!r.matches(&ua("gamma")));
+    // ...AND with all.
+    let r = loads_with(
+        "selection:\n    userAgent|expand|contains|all: '%words%'\ncondition: selection",
+        &ph,
+    );
+    assert!(r.matches(&ua("alpha/1 beta/2")));
+    assert!(!r.matches(&ua("alpha only")));
+    // cased
+    let r = loads_with(
+        "selection:\n    userAgent|expand|cased: '%words%'\ncondition: selection",
+        &ph,
+    );
+    assert!(r.matches(&ua("alpha")));
+    assert!(!r.matches(&ua("Alpha")));
+    // neq: none of the values
+    let r = loads_with(
+        "selection:\n    userAgent|expand|neq: '%words%'\ncondition: selection",
+        &ph,
+    );
+    assert!(!r.matches(&ua("beta")));
+    assert!(r.matches(&ua("gamma")));
+    // base64 of each value
+    let r = loads_with(
+        "selection:\n    data|expand|base64|contains: '%words%'\ncondition: selection",
+        &ph,
+    );
+    assert!(r.matches(&json!({"data": "xx YmV0YQ== yy"})));
+    assert!(!r.matches(&json!({"data": "beta"})));
+}
+
+#[test]
+fn placeholder_values_are_literal_text() {
+    let ph = Placeholders::new().with("bucket", ["logs-*", "a?c", r"back\slash", r"end\"]);
+    let r = loads_with(
+        "selection:\n    requestParameters.bucketName|expand: '%bucket%'\ncondition: selection",
+        &ph,
+    );
+    let b = |name: &str| json!({"requestParameters": {"bucketName": name}});
+    assert!(r.matches(&b("logs-*")));
+    assert!(!r.matches(&b("logs-anything")));
+    assert!(r.matches(&b("a?c")));
+    assert!(!r.matches(&b("abc")));
+    assert!(r.matches(&b(r"back\slash")));
+    assert!(r.matches(&b(r"end\")));
+    assert!(!r.matches(&b("end")));
+    // Under contains, the wildcard the modifier adds still works around
+    // the literal value.
+    let r = loads_with(
+        "selection:\n    requestParameters.bucketName|expand|contains: '%bucket%'\ncondition: selection",
+        &ph,
+    );
+    assert!(r.matches(&b("x-logs-*-y")));
+    assert!(!r.matches(&b("x-logs-y")));
+    // A backslash the rule writes before the placeholder stays a plain
+    // backslash and does not swallow the value's escape.
+    let ph = Placeholders::new().with("v", ["*x"]);
+    let r = loads_with(
+        "selection:\n    path|expand: 'dir\\%v%'\ncondition: selection",
+        &ph,
+    );
+    assert!(r.matches(&json!({"path": r"dir\*x"})));
+    assert!(!r.matches(&json!({"path": r"dir\abcx"})));
+    assert!(!r.matches(&json!({"path": "dir*x"})));
+}
+
+#[test]
+fn undefined_placeholder_is_an_error_of_its_own() {
+    let d =
+        "selection:\n    requestParameters.bucketName|expand: '%log_bucket%'\ncondition: selection";
+    for ph in [
+        Placeholders::new(),
+        Placeholders::new().with("other", ["x"]),
+        // An empty list (or only empty strings) defines nothing.
+        Placeholders::new().with("log_bucket", Vec::<String>::new()),
+        Placeholders::new().with("log_bucket", [""]),
+    ] {
+        let e = rule_with(d, &ph).unwrap_err();
+        assert!(
+            matches!(&*e.kind, RuleErrorKind::Placeholder { name } if name == "log_bucket"),
+            "{e:?}"
+        );
+        let text = e.to_string();
+        assert!(text.contains("placeholder `%log_bucket%`"), "{text}");
+        assert!(text.contains("configuration"), "{text}");
+        assert!(text.contains("test.yml"), "{text}");
+        assert!(
+            text.contains("00000000-0000-4000-8000-000000000001"),
+            "{text}"
+        );
+    }
+    // from_yaml defines no placeholder.
+    let e = Rule::from_yaml(&yaml(d), "test.yml").unwrap_err();
+    assert!(matches!(&*e.kind, RuleErrorKind::Placeholder { .. }));
+    // Setting a name again replaces it; setting it empty removes it.
+    let mut ph = Placeholders::new();
+    ph.set("log_bucket", ["a", "a", "b"]);
+    assert_eq!(ph.get("log_bucket").map(<[String]>::len), Some(2));
+    ph.set("log_bucket", ["c"]);
+    assert!(rule_with(d, &ph)
+        .unwrap()
+        .matches(&json!({"requestParameters": {"bucketName": "c"}})));
+    ph.set("log_bucket", Vec::<&str>::new());
+    assert!(ph.is_empty());
+    // Placeholders are only read under expand: without it `%x%` is text.
+    let r = rule("selection:\n    userAgent: '%log_bucket%'\ncondition: selection");
+    assert!(r.matches(&json!({"userAgent": "%log_bucket%"})));
+    // null takes no expand.
+    assert!(
+        reason("selection:\n    a|expand: null\ncondition: selection")
+            .contains("null takes no modifier")
+    );
+}
+
 // ------------------------------------------------------------- rejections
 
 #[test]
 fn unsupported_modifiers_are_rejected_with_reasons() {
     for (m, why) in [
         ("windash", "Windows command-line"),
-        ("expand", "placeholders"),
+        ("re|expand", "`expand` combines only"),
+        ("expand|cidr", "`cidr` must come first"),
+        ("fieldref|expand", "`expand` combines only"),
+        ("expand|gt", "`expand` combines only"),
         ("hour", "time-part"),
         ("bogus", "not a Sigma modifier"),
         ("contains|contains", "given twice"),
@@ -1199,7 +1414,7 @@ fn rule_sets_refuse_duplicates_and_report_every_error() {
 /// The SigmaHQ CloudTrail rules, never copied into the repository: read
 /// from `TRAILGUARD_SIGMA_DIR` when set, else from the `shared/` folder laid
 /// beside the work tree; `None` (tests skip) when absent.
-fn sigma_dir() -> Option<PathBuf> {
+pub(super) fn sigma_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("TRAILGUARD_SIGMA_DIR") {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/sigma/aws-cloudtrail"),
