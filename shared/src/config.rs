@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 
+use crate::detect::Level;
 use crate::integrity::logfile::Expectations;
 use crate::validate::ValidatorConfig;
 
@@ -31,6 +32,25 @@ pub const RECORD_MAX_AGE_HOURS: &str = "TRAILGUARD_RECORD_MAX_AGE_HOURS";
 /// Minutes after the time in its name a log file may be delivered.
 pub const DELIVERY_SLACK_MINUTES: &str = "TRAILGUARD_DELIVERY_SLACK_MINUTES";
 
+/// Minimum severity that alerts (informational, low, medium, high, critical).
+pub const MIN_SEVERITY: &str = "TRAILGUARD_MIN_SEVERITY";
+/// Extra topics per minimum severity: `high=arn:...,critical=arn:...`.
+pub const SEVERITY_TOPICS: &str = "TRAILGUARD_SEVERITY_TOPICS";
+/// Extra rule files, folders or `s3://bucket/prefix/` locations, comma-separated.
+pub const RULES: &str = "TRAILGUARD_RULES";
+/// `false` to run only the user's rules.
+pub const BUILTIN_RULES: &str = "TRAILGUARD_BUILTIN_RULES";
+/// Rule ids to turn off, comma-separated.
+pub const DISABLED_RULES: &str = "TRAILGUARD_DISABLED_RULES";
+/// A tuning file (path or `s3://bucket/key`): disable, severity, allow.
+pub const TUNING: &str = "TRAILGUARD_TUNING";
+/// The trail's log bucket, for the built-in rules that guard it.
+pub const LOG_BUCKET: &str = "TRAILGUARD_LOG_BUCKET";
+/// The topic's maximum message size in bytes (SNS's default 262144).
+pub const SNS_MAX_BYTES: &str = "TRAILGUARD_SNS_MAX_BYTES";
+/// Cap on a CloudWatch Logs payload's inflated size, in bytes.
+pub const MAX_PAYLOAD_INFLATED_BYTES: &str = "TRAILGUARD_MAX_PAYLOAD_INFLATED_BYTES";
+
 /// A variable that is set but unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("environment variable {name}={value:?}: {why}")]
@@ -40,7 +60,7 @@ pub struct ConfigError {
     /// Its value.
     pub value: String,
     /// What is wrong with it.
-    pub why: &'static str,
+    pub why: String,
 }
 
 /// Reads the validator's configuration through `get` (the process
@@ -73,7 +93,7 @@ pub fn validator_from(
                 _ => Err(ConfigError {
                     name,
                     value: v,
-                    why: "expected a positive whole number",
+                    why: "expected a positive whole number".into(),
                 }),
             },
         }
@@ -86,7 +106,7 @@ pub fn validator_from(
         return Err(ConfigError {
             name: EXPECTED_ACCOUNTS,
             value: bad.clone(),
-            why: "expected 12-digit account IDs",
+            why: "expected 12-digit account IDs".into(),
         });
     }
     Ok(ValidatorConfig {
@@ -105,6 +125,195 @@ pub fn validator_from(
         boundary: Duration::minutes(
             number(DELIVERY_SLACK_MINUTES, d.boundary.num_minutes() as u64)?.min(50) as i64,
         ),
+    })
+}
+
+/// Where rules or a tuning file come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A file or a folder (read recursively) on the local disk (in Lambda,
+    /// bundled with the deployment).
+    Path(std::path::PathBuf),
+    /// Every object under a prefix (or one key) of a bucket, read at cold
+    /// start.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key prefix (or the key).
+        prefix: String,
+    },
+}
+
+impl Location {
+    /// Parses `s3://bucket/prefix` or a path.
+    pub fn parse(s: &str) -> Result<Location, String> {
+        match s.strip_prefix("s3://") {
+            Some(rest) => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() {
+                    return Err(format!("{s:?} names no bucket"));
+                }
+                Ok(Location::S3 {
+                    bucket: bucket.to_string(),
+                    prefix: prefix.to_string(),
+                })
+            }
+            None => Ok(Location::Path(s.into())),
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Path(p) => write!(f, "{}", p.display()),
+            Location::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+        }
+    }
+}
+
+/// What the alert router (and `trailguard scan`) read from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterConfig {
+    /// Alerts at or above `min_severity` go to the main topic (if set).
+    pub topic: Option<String>,
+    /// The severity floor: rules below it are not evaluated.
+    pub min_severity: Level,
+    /// Extra topics, each receiving the alerts at or above its level.
+    pub severity_topics: Vec<(Level, String)>,
+    /// Whether the built-in rules run.
+    pub builtin: bool,
+    /// The user's rule locations.
+    pub rules: Vec<Location>,
+    /// Rule ids turned off.
+    pub disabled: Vec<String>,
+    /// The tuning file.
+    pub tuning: Option<Location>,
+    /// The guarded trail's bucket, name and KMS key (built-in placeholders).
+    pub log_bucket: Option<String>,
+    /// The trail's name or ARN.
+    pub trail_name: Option<String>,
+    /// The trail's KMS key ARN or ID.
+    pub kms_key: Option<String>,
+    /// The topic's maximum message size.
+    pub sns_max_bytes: usize,
+    /// Cap on a payload's inflated size.
+    pub max_inflated: u64,
+}
+
+impl RouterConfig {
+    /// Every topic with the floor of the alerts it receives.
+    pub fn routes(&self) -> Vec<(Level, String)> {
+        let mut r: Vec<(Level, String)> = self
+            .topic
+            .iter()
+            .map(|t| (self.min_severity, t.clone()))
+            .collect();
+        r.extend(self.severity_topics.iter().cloned());
+        r
+    }
+}
+
+/// Parses a severity name as Sigma writes it.
+pub fn parse_level(s: &str) -> Option<Level> {
+    serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase())).ok()
+}
+
+/// Reads the router's configuration through `get`.
+pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig, ConfigError> {
+    let text = |name: &str| {
+        get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let list = |name: &str| -> Vec<String> {
+        text(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let err = |name: &'static str, value: &str, why: String| ConfigError {
+        name,
+        value: value.to_string(),
+        why,
+    };
+    let min_severity = match text(MIN_SEVERITY) {
+        None => Level::Medium,
+        Some(v) => parse_level(&v).ok_or_else(|| {
+            err(
+                MIN_SEVERITY,
+                &v,
+                "expected informational, low, medium, high or critical".into(),
+            )
+        })?,
+    };
+    let mut severity_topics = Vec::new();
+    for item in list(SEVERITY_TOPICS) {
+        let Some((level, arn)) = item.split_once('=') else {
+            return Err(err(
+                SEVERITY_TOPICS,
+                &item,
+                "expected LEVEL=TOPIC_ARN".into(),
+            ));
+        };
+        let level = parse_level(level)
+            .ok_or_else(|| err(SEVERITY_TOPICS, &item, "unknown severity".into()))?;
+        if level < min_severity {
+            return Err(err(
+                SEVERITY_TOPICS,
+                &item,
+                format!("below {MIN_SEVERITY} ({min_severity}): those rules are not evaluated"),
+            ));
+        }
+        if !arn.trim().starts_with("arn:") {
+            return Err(err(SEVERITY_TOPICS, &item, "expected a topic ARN".into()));
+        }
+        severity_topics.push((level, arn.trim().to_string()));
+    }
+    let builtin = match text(BUILTIN_RULES)
+        .as_deref()
+        .map(str::to_lowercase)
+        .as_deref()
+    {
+        None | Some("true") | Some("1") | Some("yes") => true,
+        Some("false") | Some("0") | Some("no") => false,
+        Some(v) => return Err(err(BUILTIN_RULES, v, "expected true or false".into())),
+    };
+    let rules = list(RULES)
+        .iter()
+        .map(|s| Location::parse(s).map_err(|why| err(RULES, s, why)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tuning = text(TUNING)
+        .map(|s| Location::parse(&s).map_err(|why| err(TUNING, &s, why)))
+        .transpose()?;
+    let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+        match text(name) {
+            None => Ok(default),
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(err(name, &v, "expected a positive whole number".into())),
+            },
+        }
+    };
+    Ok(RouterConfig {
+        topic: text(TOPIC_ARN),
+        min_severity,
+        severity_topics,
+        builtin,
+        rules,
+        disabled: list(DISABLED_RULES),
+        tuning,
+        log_bucket: text(LOG_BUCKET),
+        trail_name: text(TRAIL_NAME),
+        kms_key: text(KMS_KEY_ARN),
+        sns_max_bytes: number(SNS_MAX_BYTES, crate::alert::sns::MAX_MESSAGE_BYTES as u64)?
+            .clamp(8 * 1024, 256 * 1024) as usize,
+        max_inflated: number(MAX_PAYLOAD_INFLATED_BYTES, 64 * 1024 * 1024)?,
     })
 }
 
@@ -148,6 +357,61 @@ mod tests {
             Some("arn:t")
         );
         assert_eq!(topic_from(env(&[(TOPIC_ARN, "")])), None);
+    }
+
+    #[test]
+    fn router_defaults_and_values() {
+        let c = router_from(env(&[])).unwrap();
+        assert_eq!(c.min_severity, Level::Medium);
+        assert!(c.builtin && c.rules.is_empty() && c.routes().is_empty());
+        assert_eq!(c.sns_max_bytes, 262_144);
+        let c = router_from(env(&[
+            (TOPIC_ARN, "arn:aws:sns:us-east-1:1:all"),
+            (MIN_SEVERITY, "Low"),
+            (
+                SEVERITY_TOPICS,
+                "critical=arn:aws:sns:us-east-1:1:crit, high=arn:aws:sns:us-east-1:1:high",
+            ),
+            (RULES, "rules/, s3://cfg/trailguard/rules/"),
+            (TUNING, "s3://cfg/tuning.yml"),
+            (BUILTIN_RULES, "false"),
+            (DISABLED_RULES, "a,b"),
+            (LOG_BUCKET, "logs"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.routes(),
+            vec![
+                (Level::Low, "arn:aws:sns:us-east-1:1:all".to_string()),
+                (Level::Critical, "arn:aws:sns:us-east-1:1:crit".to_string()),
+                (Level::High, "arn:aws:sns:us-east-1:1:high".to_string()),
+            ]
+        );
+        assert_eq!(
+            c.rules,
+            vec![
+                Location::Path("rules/".into()),
+                Location::S3 {
+                    bucket: "cfg".into(),
+                    prefix: "trailguard/rules/".into()
+                }
+            ]
+        );
+        assert_eq!(c.rules[1].to_string(), "s3://cfg/trailguard/rules/");
+        assert!(!c.builtin);
+        assert_eq!(c.disabled, vec!["a", "b"]);
+        assert_eq!(c.log_bucket.as_deref(), Some("logs"));
+        for (k, v) in [
+            (MIN_SEVERITY, "severe"),
+            (SEVERITY_TOPICS, "high"),
+            (SEVERITY_TOPICS, "low=arn:aws:sns:x"),
+            (SEVERITY_TOPICS, "high=topic"),
+            (BUILTIN_RULES, "maybe"),
+            (RULES, "s3:///x"),
+        ] {
+            let e = router_from(env(&[(k, v)])).unwrap_err();
+            assert_eq!(e.name, k, "{e}");
+        }
     }
 
     #[test]

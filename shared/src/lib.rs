@@ -6,6 +6,8 @@
 //! - [`integrity`]: pure checks on log and digest files.
 //! - [`validate`]: the integrity checks driven through the [`ports`], for a
 //!   single arriving object or a whole date range.
+//! - [`detect`]: Sigma rules, compiled and evaluated on records; [`rules`]
+//!   reads them (and their tuning) from disk and S3.
 //! - [`alert`]: turning findings into messages for people.
 //! - [`ports`]: the small traits through which the core reaches AWS;
 //!   [`aws`] implements them with the AWS SDK.
@@ -17,6 +19,7 @@ pub mod config;
 pub mod detect;
 pub mod integrity;
 pub mod ports;
+pub mod rules;
 #[cfg(feature = "synth")]
 pub mod synth;
 #[cfg(feature = "synth")]

@@ -9,6 +9,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+use crate::alert::sns::SnsMessage;
 use crate::integrity::logfile::Encryption;
 
 /// An infrastructure failure: the call did not give an answer to reason on.
@@ -167,6 +168,20 @@ pub trait Notifier: Send + Sync {
     fn publish(&self, n: &Notification) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
+/// Where detection alerts go: prepared SNS messages (see
+/// [`crate::alert::sns`]) published to a topic in `PublishBatch` calls.
+pub trait Publisher: Send + Sync {
+    /// Publishes every message to `topic_arn`, in order, at most ten per
+    /// call. `Ok` only when SNS accepted all of them: an error means some
+    /// may not have been delivered, and the caller fails so AWS retries
+    /// (a retry may repeat an alert; it never loses one).
+    fn publish_batch(
+        &self,
+        topic_arn: &str,
+        messages: &[SnsMessage],
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
 /// Shared ownership of a port is the port itself: a handler and a test (or
 /// two handlers) can hold the same adapter.
 impl<T: ObjectStore> ObjectStore for std::sync::Arc<T> {
@@ -218,5 +233,15 @@ impl<T: Trails> Trails for std::sync::Arc<T> {
 impl<T: Notifier> Notifier for std::sync::Arc<T> {
     fn publish(&self, n: &Notification) -> impl Future<Output = Result<(), PortError>> + Send {
         (**self).publish(n)
+    }
+}
+
+impl<T: Publisher> Publisher for std::sync::Arc<T> {
+    fn publish_batch(
+        &self,
+        topic_arn: &str,
+        messages: &[SnsMessage],
+    ) -> impl Future<Output = Result<(), PortError>> + Send {
+        (**self).publish_batch(topic_arn, messages)
     }
 }

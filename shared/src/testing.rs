@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use crate::alert::sns::SnsMessage;
 use crate::ports::*;
 use crate::synth::{SigningKey, SynthObject};
 
@@ -181,6 +182,59 @@ impl Notifier for MemNotifier {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(n.clone());
+        Ok(())
+    }
+}
+
+/// A [`Publisher`] that keeps what it was given, per topic and per call,
+/// and can be told to fail.
+#[derive(Debug, Default)]
+pub struct MemPublisher {
+    /// `(topic, messages of one call)`, in call order.
+    pub calls: Mutex<Vec<(String, Vec<SnsMessage>)>>,
+    /// Calls left to fail before succeeding (`usize::MAX`: always fail).
+    pub failures: Mutex<usize>,
+}
+
+impl MemPublisher {
+    /// Every message published to `topic`, in order.
+    pub fn sent_to(&self, topic: &str) -> Vec<SnsMessage> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(t, _)| t == topic)
+            .flat_map(|(_, m)| m.clone())
+            .collect()
+    }
+}
+
+impl Publisher for MemPublisher {
+    async fn publish_batch(&self, topic: &str, messages: &[SnsMessage]) -> Result<(), PortError> {
+        {
+            let mut left = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            if *left > 0 {
+                if *left != usize::MAX {
+                    *left -= 1;
+                }
+                return Err(PortError::Unavailable {
+                    operation: "PublishBatch",
+                    resource: topic.to_string(),
+                    message: "injected failure".into(),
+                });
+            }
+        }
+        if messages.len() > crate::alert::sns::MAX_BATCH_ENTRIES {
+            return Err(PortError::BadResponse {
+                operation: "PublishBatch",
+                resource: topic.to_string(),
+                message: format!("{} entries in one call", messages.len()),
+            });
+        }
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((topic.to_string(), messages.to_vec()));
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! Turning integrity findings into a message for people.
+//! The integrity validator's findings as one message for people.
 //!
 //! All the findings of one invocation go in one message, so that a deleted
 //! digest and the log files it leaves unverified arrive together rather than

@@ -10,7 +10,7 @@ mod sns;
 
 pub use cloudtrail::CloudTrailApi;
 pub use s3::S3Store;
-pub use sns::SnsNotifier;
+pub use sns::{SnsNotifier, SnsPublisher};
 
 use aws_config::{BehaviorVersion, SdkConfig};
 

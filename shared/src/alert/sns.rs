@@ -1,0 +1,322 @@
+//! The SNS messages an alert becomes, and how they are grouped into
+//! `PublishBatch` calls.
+//!
+//! Each alert is one message with `MessageStructure: json`: SNS delivers
+//! `email` to email subscribers, `https` to HTTPS ones (AWS Chatbot), and
+//! `default` (the alert as JSON) to everything else (SQS, Lambda,
+//! email-json). SNS refuses a message over 256 KiB, and a refused publish
+//! would fail the invocation on every retry, so an alert whose raw event
+//! does not fit is sent as a first message without the event followed by
+//! as many parts as the event needs, all with the alert's ID: split, never
+//! cut.
+
+use std::ops::Range;
+
+use serde_json::json;
+
+use super::detection::Alert;
+use super::render::{self, severity_tag};
+use crate::detect::Level;
+
+/// SNS's default maximum message size (the `Message` parameter), in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 262_144;
+
+/// SNS `PublishBatch` takes at most ten entries...
+pub const MAX_BATCH_ENTRIES: usize = 10;
+
+/// ...whose messages total at most this many bytes.
+pub const MAX_BATCH_BYTES: usize = 262_144;
+
+/// Room kept for the subject and the request's own bytes.
+const MARGIN: usize = 1024;
+
+/// One message ready to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnsMessage {
+    /// The subject (ASCII, one line, at most 99 characters).
+    pub subject: String,
+    /// The message: a JSON object with `default`, `email` and `https`.
+    pub message: String,
+    /// The alert's severity, for routing to per-severity topics.
+    pub severity: Level,
+    /// The alert's ID (shared by the parts of a split alert).
+    pub alert_id: String,
+}
+
+impl SnsMessage {
+    /// The bytes this entry counts for in a batch.
+    pub fn size(&self) -> usize {
+        self.message.len() + self.subject.len()
+    }
+}
+
+fn structure(default: String, email: String, https: String) -> String {
+    json!({ "default": default, "email": email, "https": https }).to_string()
+}
+
+fn subject_with_suffix(a: &Alert, suffix: &str) -> String {
+    let base = render::subject(a);
+    let room = super::MAX_SUBJECT.saturating_sub(suffix.len());
+    let cut = if base.len() > room {
+        // The subject is ASCII, so any index is a char boundary.
+        format!("{}...", &base[..room.saturating_sub(3)])
+    } else {
+        base
+    };
+    format!("{cut}{suffix}")
+}
+
+/// The alert's first message, with or without the raw event inline.
+fn primary(a: &Alert, raw: Option<&str>, parts: usize) -> String {
+    let mut default = render::json(a);
+    if raw.is_none() {
+        if let Some(o) = default.as_object_mut() {
+            o.insert("event".into(), serde_json::Value::Null);
+            o.insert("eventParts".into(), json!(parts));
+        }
+    }
+    structure(
+        default.to_string(),
+        render::email(a, raw),
+        render::chatbot(a).to_string(),
+    )
+}
+
+fn part(a: &Alert, chunk: &str, i: usize, n: usize) -> String {
+    let default = json!({
+        "source": "trailguard",
+        "kind": "detection-event-part",
+        "id": a.id,
+        "threadId": a.thread_id(),
+        "rule": a.rule,
+        "part": i,
+        "parts": n,
+        "eventChunk": chunk,
+    });
+    let email = format!(
+        "Alert {} ({}): raw event, part {i} of {n}. Join the parts in order to read it.\n\n{chunk}\n",
+        a.id, a.title
+    );
+    let https = json!({
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": format!("[{}] {}: raw event part {i}/{n}", severity_tag(a.severity), a.title),
+            "description": format!("The raw event of alert {} is in the email and JSON deliveries.", a.id),
+        },
+        "metadata": { "threadId": a.thread_id() },
+    });
+    structure(default.to_string(), email, https.to_string())
+}
+
+/// A message about trailguard itself (a rule file that did not load, a
+/// tuning entry naming no rule): every renderer shows the text as is.
+pub fn notice(subject: &str, text: &str, severity: Level) -> SnsMessage {
+    let id = crate::integrity::gzip::Sha256::of(format!("{subject}\n{text}").as_bytes()).hex()
+        [..32]
+        .to_string();
+    let default = json!({"source": "trailguard", "kind": "notice", "id": id,
+        "severity": severity, "subject": subject, "text": text});
+    let https = json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": id,
+        "content": {
+            "textType": "client-markdown",
+            "title": format!(":warning: [{}] {subject}", severity_tag(severity)),
+            "description": text,
+        },
+        "metadata": { "threadId": "trailguard-notices" },
+    });
+    SnsMessage {
+        subject: super::subject(&format!("[{}] {subject}", severity_tag(severity))),
+        message: structure(
+            default.to_string(),
+            format!("{text}\n\n-- trailguard\n"),
+            https.to_string(),
+        ),
+        severity,
+        alert_id: id,
+    }
+}
+
+/// Splits `s` into pieces of at most `max` bytes on character boundaries.
+fn chunks(s: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while !rest.is_empty() {
+        let mut end = max.min(rest.len());
+        while end > 0 && !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end == 0 {
+            // `max` is smaller than one character: take the character.
+            end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+        }
+        let (head, tail) = rest.split_at(end);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
+/// The messages for one alert, each at most `max_bytes` (message plus
+/// subject): one when it fits, else a first message and the raw event in
+/// parts.
+pub fn alert_messages(a: &Alert, max_bytes: usize) -> Vec<SnsMessage> {
+    let limit = max_bytes.saturating_sub(MARGIN).max(4096);
+    let raw = serde_json::to_string_pretty(&a.event).unwrap_or_default();
+    let msg = |subject: String, message: String| SnsMessage {
+        subject,
+        message,
+        severity: a.severity,
+        alert_id: a.id.clone(),
+    };
+    let whole = primary(a, Some(&raw), 0);
+    if whole.len() <= limit {
+        return vec![msg(render::subject(a), whole)];
+    }
+    // The raw event appears escaped once (email) and twice (default).
+    let mut chunk_size = (limit / 8).max(1024);
+    loop {
+        let pieces = chunks(&raw, chunk_size);
+        let n = pieces.len();
+        let first = primary(a, None, n);
+        let mut out = vec![msg(render::subject(a), first)];
+        for (i, c) in pieces.iter().enumerate() {
+            let suffix = format!(" (event {}/{n})", i + 1);
+            out.push(msg(subject_with_suffix(a, &suffix), part(a, c, i + 1, n)));
+        }
+        let too_big = out.iter().skip(1).any(|m| m.message.len() > limit);
+        if !too_big || chunk_size <= 256 {
+            return out;
+        }
+        chunk_size = chunk_size * 3 / 4;
+    }
+}
+
+/// Groups messages into `PublishBatch` calls: at most ten entries and
+/// `max_bytes` in total each, in order.
+pub fn batches(messages: &[SnsMessage], max_bytes: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut size = 0;
+    for (i, m) in messages.iter().enumerate() {
+        let full = i - start == MAX_BATCH_ENTRIES || (i > start && size + m.size() > max_bytes);
+        if full {
+            out.push(start..i);
+            start = i;
+            size = 0;
+        }
+        size += m.size();
+    }
+    if start < messages.len() {
+        out.push(start..messages.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{Hit, Rule};
+    use serde_json::Value;
+
+    fn alert(event_bytes: usize, level: Level) -> Alert {
+        let rule = Rule::from_yaml(
+            "title: Big\nid: r-big\nlevel: high\nlogsource: {product: aws, service: cloudtrail}\n\
+             detection:\n  sel:\n    eventName: PutBucketPolicy\n  condition: sel\n",
+            "r",
+        )
+        .unwrap();
+        // Quotes and non-ASCII make escaping expand the text.
+        let policy = "\"é\\".repeat(event_bytes / 4);
+        let rec = serde_json::json!({"eventID": "e", "eventName": "PutBucketPolicy",
+            "eventSource": "s3.amazonaws.com", "eventTime": "2026-01-01T00:00:00Z",
+            "requestParameters": {"bucketPolicy": policy}});
+        Alert::new(&Hit { rule: &rule, level }, &rec)
+    }
+
+    fn parse(m: &SnsMessage) -> (Value, String, Value) {
+        let s: Value = serde_json::from_str(&m.message).unwrap();
+        (
+            serde_json::from_str(s["default"].as_str().unwrap()).unwrap(),
+            s["email"].as_str().unwrap().to_string(),
+            serde_json::from_str(s["https"].as_str().unwrap()).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_small_alert_is_one_message_with_three_renderings() {
+        let a = alert(100, Level::High);
+        let ms = alert_messages(&a, MAX_MESSAGE_BYTES);
+        assert_eq!(ms.len(), 1);
+        let (d, e, h) = parse(&ms[0]);
+        assert_eq!(d["rule"], "r-big");
+        assert_eq!(d["event"]["eventID"], "e");
+        assert!(e.contains("Raw event (the earliest)"));
+        assert_eq!(h["version"], "1.0");
+        assert_eq!(ms[0].severity, Level::High);
+    }
+
+    #[test]
+    fn a_huge_event_is_split_never_cut() {
+        let a = alert(400_000, Level::Critical);
+        let ms = alert_messages(&a, MAX_MESSAGE_BYTES);
+        assert!(ms.len() > 2, "{}", ms.len());
+        for m in &ms {
+            assert!(m.size() <= MAX_MESSAGE_BYTES, "{}", m.size());
+            assert!(m.subject.len() <= 99 && m.subject.is_ascii());
+            assert_eq!(m.alert_id, a.id);
+        }
+        let (first, email, _) = parse(&ms[0]);
+        assert!(first["event"].is_null());
+        assert_eq!(first["eventParts"], ms.len() - 1);
+        assert!(email.contains("too large for one message"));
+        // Joining the parts gives the event back, byte for byte.
+        let mut joined = String::new();
+        for (i, m) in ms.iter().enumerate().skip(1) {
+            let (d, e, h) = parse(m);
+            assert_eq!(d["part"], i);
+            assert!(e.contains(&format!("part {i} of {}", ms.len() - 1)));
+            assert_eq!(h["metadata"]["threadId"], a.thread_id());
+            assert!(m
+                .subject
+                .ends_with(&format!("(event {i}/{})", ms.len() - 1)));
+            joined.push_str(d["eventChunk"].as_str().unwrap());
+        }
+        let back: Value = serde_json::from_str(&joined).unwrap();
+        assert_eq!(back, a.event);
+        // A smaller topic limit gives more, smaller parts.
+        let small = alert_messages(&a, 64 * 1024);
+        assert!(small.len() > ms.len());
+        assert!(small.iter().all(|m| m.size() <= 64 * 1024));
+    }
+
+    #[test]
+    fn batches_respect_count_and_total_size() {
+        let small: Vec<SnsMessage> = (0..23)
+            .flat_map(|_| alert_messages(&alert(100, Level::Low), MAX_MESSAGE_BYTES))
+            .collect();
+        let b = batches(&small, MAX_BATCH_BYTES);
+        assert_eq!(b, vec![0..10, 10..20, 20..23]);
+        let big = alert_messages(&alert(400_000, Level::High), MAX_MESSAGE_BYTES);
+        let b = batches(&big, MAX_BATCH_BYTES);
+        for r in &b {
+            let total: usize = big[r.clone()].iter().map(SnsMessage::size).sum();
+            assert!(total <= MAX_BATCH_BYTES && r.len() <= 10);
+        }
+        assert_eq!(b.iter().map(Range::len).sum::<usize>(), big.len());
+        assert!(batches(&[], MAX_BATCH_BYTES).is_empty());
+    }
+
+    #[test]
+    fn chunks_keep_characters_whole() {
+        let s = "aé€😀".repeat(10);
+        for max in 1..8 {
+            let c = chunks(&s, max);
+            assert_eq!(c.concat(), s);
+        }
+    }
+}

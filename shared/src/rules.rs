@@ -1,0 +1,345 @@
+//! Reading rules and tuning from where the configuration says (the
+//! built-ins compiled in, files and folders, S3 prefixes) and building the
+//! [`Detector`] the router and `trailguard scan` run.
+//!
+//! The I/O edge of [`crate::detect`]: compilation stays pure there. A user
+//! rule that does not load is reported with its reason and kept out; it
+//! never takes the other rules down with it, because a router that refuses
+//! to start detects nothing at all.
+
+use std::path::Path;
+
+use crate::config::{Location, RouterConfig};
+use crate::detect::builtin;
+use crate::detect::{
+    Detector, Level, Placeholders, Rule, RuleError, RuleErrorKind, Tuning, TuningError,
+};
+use crate::ports::{Fetched, ObjectStore, PortError};
+
+/// A rule file is small; anything larger is refused unread.
+pub const MAX_RULE_FILE_BYTES: u64 = 1024 * 1024;
+
+/// At most this many rule files are read from one S3 prefix.
+pub const MAX_RULE_FILES: usize = 10_000;
+
+/// Why rule or tuning files could not be read (not: why a rule is wrong).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A local file or folder could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// S3 failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+    /// An object or file over [`MAX_RULE_FILE_BYTES`], or a missing one.
+    #[error("{origin}: {why}")]
+    Unusable {
+        /// The file or object.
+        origin: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// An S3 location given without an S3 client (or the reverse).
+    #[error("{0}: S3 locations need AWS credentials and region")]
+    NoS3(String),
+    /// The tuning file is invalid.
+    #[error(transparent)]
+    Tuning(#[from] TuningError),
+}
+
+/// One rule file's text and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFile {
+    /// Its path or `s3://` URI.
+    pub origin: String,
+    /// The YAML.
+    pub text: String,
+}
+
+fn is_rule_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yml") || lower.ends_with(".yaml")
+}
+
+fn io(path: &Path, source: std::io::Error) -> SourceError {
+    SourceError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn read_file(path: &Path) -> Result<String, SourceError> {
+    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
+    if meta.len() > MAX_RULE_FILE_BYTES {
+        return Err(SourceError::Unusable {
+            origin: path.display().to_string(),
+            why: format!("{} bytes, over the {MAX_RULE_FILE_BYTES} limit", meta.len()),
+        });
+    }
+    std::fs::read_to_string(path).map_err(|e| io(path, e))
+}
+
+/// Reads a rule file, or every `.yml`/`.yaml` under a folder (recursively,
+/// in name order so that load order is stable).
+pub fn read_path(path: &Path) -> Result<Vec<RuleFile>, SourceError> {
+    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
+    if meta.is_file() {
+        return Ok(vec![RuleFile {
+            origin: path.display().to_string(),
+            text: read_file(path)?,
+        }]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| io(&dir, e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| io(&dir, e))?;
+        entries.sort_by_key(|e| e.file_name());
+        let mut subdirs = Vec::new();
+        for e in entries {
+            let p = e.path();
+            let kind = e.file_type().map_err(|err| io(&p, err))?;
+            if kind.is_dir() {
+                subdirs.push(p);
+            } else if is_rule_file(&e.file_name().to_string_lossy()) {
+                out.push(RuleFile {
+                    origin: p.display().to_string(),
+                    text: read_file(&p)?,
+                });
+            }
+        }
+        // Depth-first in name order.
+        stack.extend(subdirs.into_iter().rev());
+    }
+    Ok(out)
+}
+
+async fn get_text<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+) -> Result<String, SourceError> {
+    let origin = format!("s3://{bucket}/{key}");
+    match store.get(bucket, key, MAX_RULE_FILE_BYTES).await? {
+        Fetched::Found(o) => String::from_utf8(o.body).map_err(|_| SourceError::Unusable {
+            origin,
+            why: "not UTF-8".into(),
+        }),
+        Fetched::NotFound => Err(SourceError::Unusable {
+            origin,
+            why: "no such object".into(),
+        }),
+        Fetched::TooLarge { size } => Err(SourceError::Unusable {
+            origin,
+            why: format!("{size} bytes, over the {MAX_RULE_FILE_BYTES} limit"),
+        }),
+    }
+}
+
+/// Reads every rule file under an S3 prefix (or the one object it names).
+pub async fn read_s3<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<RuleFile>, SourceError> {
+    let keys: Vec<String> = store
+        .list(bucket, prefix, None)
+        .await?
+        .into_iter()
+        .filter(|k| is_rule_file(k))
+        .collect();
+    if keys.len() > MAX_RULE_FILES {
+        return Err(SourceError::Unusable {
+            origin: format!("s3://{bucket}/{prefix}"),
+            why: format!("{} rule files, over the {MAX_RULE_FILES} limit", keys.len()),
+        });
+    }
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        out.push(RuleFile {
+            origin: format!("s3://{bucket}/{key}"),
+            text: get_text(store, bucket, &key).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads the rule files of every location, in order.
+pub async fn read_locations<S: ObjectStore>(
+    store: Option<&S>,
+    locations: &[Location],
+) -> Result<Vec<RuleFile>, SourceError> {
+    let mut out = Vec::new();
+    for loc in locations {
+        match loc {
+            Location::Path(p) => out.extend(read_path(p)?),
+            Location::S3 { bucket, prefix } => {
+                let store = store.ok_or_else(|| SourceError::NoS3(loc.to_string()))?;
+                out.extend(read_s3(store, bucket, prefix).await?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads and parses the tuning file, if any, and adds the disabled ids.
+pub async fn read_tuning<S: ObjectStore>(
+    store: Option<&S>,
+    cfg: &RouterConfig,
+) -> Result<Tuning, SourceError> {
+    let mut tuning = match &cfg.tuning {
+        None => Tuning::default(),
+        Some(loc @ Location::Path(p)) => Tuning::parse(&read_file(p)?, &loc.to_string())?,
+        Some(loc @ Location::S3 { bucket, prefix }) => {
+            let store = store.ok_or_else(|| SourceError::NoS3(loc.to_string()))?;
+            Tuning::parse(&get_text(store, bucket, prefix).await?, &loc.to_string())?
+        }
+    };
+    tuning.disable(cfg.disabled.iter().cloned());
+    Ok(tuning)
+}
+
+/// A rule that loaded but waits for configuration (a placeholder such as
+/// the log bucket's name is not set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inactive {
+    /// The rule's id, when it could be read.
+    pub id: Option<String>,
+    /// Where it came from.
+    pub origin: String,
+    /// What it needs.
+    pub reason: String,
+}
+
+/// The rules in force and everything that was left out, with why.
+#[derive(Debug)]
+pub struct Loaded {
+    /// What runs.
+    pub detector: Detector,
+    /// User rules refused (unsupported construct, bad YAML, duplicate id).
+    pub rejected: Vec<RuleError>,
+    /// Rules waiting for a placeholder's configuration.
+    pub inactive: Vec<Inactive>,
+    /// Rule ids named by the tuning that no loaded rule has.
+    pub unknown_in_tuning: Vec<String>,
+}
+
+impl Loaded {
+    /// How many rules run.
+    pub fn active(&self) -> usize {
+        self.detector.rules().len()
+    }
+}
+
+/// The placeholders the configuration defines.
+pub fn placeholders(cfg: &RouterConfig) -> Placeholders {
+    builtin::placeholders(
+        cfg.log_bucket.as_deref(),
+        cfg.trail_name.as_deref(),
+        cfg.kms_key.as_deref(),
+    )
+}
+
+/// Compiles the built-ins (when configured) and the user's files into a
+/// detector with the tuning and the severity floor `min_severity`.
+pub fn build(
+    cfg: &RouterConfig,
+    files: &[RuleFile],
+    tuning: Tuning,
+    min_severity: Level,
+) -> Loaded {
+    let ph = placeholders(cfg);
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut rejected = Vec::new();
+    let mut inactive = Vec::new();
+    if cfg.builtin {
+        for (origin, text) in builtin::sources() {
+            classify(
+                Rule::from_yaml_with(text, origin, &ph),
+                &mut rules,
+                &mut rejected,
+                &mut inactive,
+            );
+        }
+    }
+    for f in files {
+        classify(
+            Rule::from_yaml_with(&f.text, &f.origin, &ph),
+            &mut rules,
+            &mut rejected,
+            &mut inactive,
+        );
+    }
+    // A second rule with an id already loaded is refused on its own.
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut unique = Vec::with_capacity(rules.len());
+    for r in rules {
+        if let Some(first) = seen.get(&r.id) {
+            rejected.push(RuleError {
+                origin: r.origin.clone(),
+                id: Some(r.id.clone()),
+                kind: Box::new(RuleErrorKind::DuplicateId {
+                    other: first.clone(),
+                }),
+            });
+        } else {
+            seen.insert(r.id.clone(), r.origin.clone());
+            unique.push(r);
+        }
+    }
+    let known = |id: &str| {
+        seen.contains_key(id)
+            || inactive
+                .iter()
+                .any(|i: &Inactive| i.id.as_deref() == Some(id))
+    };
+    let unknown_in_tuning = tuning
+        .unknown_rules(&known)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let detector = match Detector::new(unique, tuning, min_severity) {
+        Ok(d) => d,
+        // Unreachable: ids were made unique above.
+        Err(e) => {
+            rejected.push(e);
+            Detector::new(Vec::new(), Tuning::default(), min_severity)
+                .unwrap_or_else(|_| unreachable!())
+        }
+    };
+    Loaded {
+        detector,
+        rejected,
+        inactive,
+        unknown_in_tuning,
+    }
+}
+
+fn classify(
+    r: Result<Rule, RuleError>,
+    rules: &mut Vec<Rule>,
+    rejected: &mut Vec<RuleError>,
+    inactive: &mut Vec<Inactive>,
+) {
+    match r {
+        Ok(rule) => rules.push(rule),
+        Err(e) => match e.kind.as_ref() {
+            RuleErrorKind::Placeholder { name } => inactive.push(Inactive {
+                id: e.id.clone(),
+                origin: e.origin.clone(),
+                reason: match builtin::config_variable(name) {
+                    Some(var) => format!("needs {var} (placeholder %{name}%)"),
+                    None => e.kind.to_string(),
+                },
+            }),
+            _ => rejected.push(e),
+        },
+    }
+}
