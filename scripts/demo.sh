@@ -23,3 +23,15 @@ grep -q "INVALID: hash value doesn't match" /tmp/trailguard-demo.out
 grep -q "Digest file.*INVALID: not found" /tmp/trailguard-demo.out
 [ "$status" -eq 1 ]
 echo "== the modified log file and the deleted digest were both found"
+echo
+echo "== trailguard scan: the alert router's rules over a CloudWatch Logs batch (events/cwlogs-data-message.json)"
+$bin/trailguard scan --log-bucket trailguard-demo-logs --trail-name main-trail \
+  events/cwlogs-data-message.json 2>&1 | tee /tmp/trailguard-demo-scan.out
+grep -q "CRITICAL  StopLogging .*Guarded Trail Stopped or Deleted" /tmp/trailguard-demo-scan.out
+grep -q "CRITICAL  PutBucketPolicy .*Trail Log Bucket" /tmp/trailguard-demo-scan.out
+grep -q "HIGH      ConsoleLogin .*Without MFA" /tmp/trailguard-demo-scan.out
+if grep -q "DescribeInstances" /tmp/trailguard-demo-scan.out; then
+  echo "an ordinary read raised an alert" >&2
+  exit 1
+fi
+echo "== the stopped trail, the opened log bucket and the sign-in without MFA were alerted; the read was not"

@@ -2,6 +2,9 @@
 //! Lambda functions. Region, endpoint and credentials come from the standard
 //! AWS environment, so it runs unchanged against the local emulator.
 
+mod rulescmd;
+mod rulesopt;
+mod scan;
 mod validate;
 
 use std::process::ExitCode;
@@ -21,6 +24,12 @@ enum Command {
     /// Validate a trail's digests and log files over a date range (a superset
     /// of `aws cloudtrail validate-logs`, with the same flags and line forms).
     Validate(validate::Args),
+    /// Run the detection rules (built-ins plus yours) over CloudTrail files:
+    /// log files, JSON arrays or lines of records, CloudWatch Logs events.
+    Scan(scan::Args),
+    /// Check rule files, or list the rules that would run.
+    #[command(subcommand)]
+    Rules(rulescmd::Command),
 }
 
 /// Exit status when the command could not run.
@@ -48,6 +57,8 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Validate(args) => validate::run(args).await,
+            Command::Scan(args) => scan::run(args).await,
+            Command::Rules(cmd) => rulescmd::run(cmd).await,
         }
     })
 }

@@ -70,6 +70,12 @@ Control endpoints (plain JSON, no signing, never delayed, never counted)
          "requests": [{"service": "s3", "operation": "GetObject", "count": 2}, ...]}
 
 ``DELETE /_trailguard/requests``     reset only the request counters.
+``GET    /_trailguard/sns``          every message SNS accepted (Publish and
+                                     PublishBatch), with what a subscriber of
+                                     each protocol receives (``delivered``:
+                                     its key of a ``MessageStructure=json``
+                                     message, else ``default``), since moto
+                                     delivers only to SQS, HTTP and Lambda.
 ``POST   /_trailguard/config``       ``{"public_keys_page_size": N|null,
                                         "latency_ms": N}`` (``null``/0 page
                                         size: all keys in one page).
@@ -581,6 +587,62 @@ class State:
         self.counts: dict[tuple[str, str], int] = {}
         self.public_keys_page_size: int | None = None
         self.latency_ms = self.default_latency_ms
+        self.sns_published: list[dict] = []
+
+    # -- SNS deliveries -------------------------------------------------
+
+    # Protocols whose subscribers get their own key of a MessageStructure=json
+    # message (else `default`), as SNS delivers them.
+    SNS_PROTOCOLS = ("email", "email-json", "http", "https", "sqs", "lambda", "sms")
+
+    @staticmethod
+    def sns_entries(req: "AwsRequest") -> list[dict]:
+        """The messages of a Publish or PublishBatch request (query protocol)."""
+        body = req.body or b""
+        if "gzip" in (req.environ.get("HTTP_CONTENT_ENCODING", "") or "").lower():
+            body = gzip.decompress(body)
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        topic = form.get("TopicArn") or form.get("TargetArn") or ""
+        if req.operation == "Publish":
+            items = [("", form)]
+        else:
+            prefix = "PublishBatchRequestEntries.member."
+            by_index: dict[int, dict] = {}
+            for k, v in form.items():
+                if k.startswith(prefix):
+                    index, _, field = k[len(prefix):].partition(".")
+                    if index.isdigit():
+                        by_index.setdefault(int(index), {})[field] = v
+            items = [(str(i), by_index[i]) for i in sorted(by_index)]
+        out = []
+        for entry_id, f in items:
+            out.append({
+                "topic": topic,
+                "id": f.get("Id", entry_id),
+                "subject": f.get("Subject"),
+                "structure": f.get("MessageStructure"),
+                "message": f.get("Message", ""),
+            })
+        return out
+
+    def record_sns(self, entries: list[dict]) -> None:
+        for e in entries:
+            delivered = {}
+            if e["structure"] == "json":
+                try:
+                    parts = json.loads(e["message"])
+                except ValueError:
+                    parts = {}
+                for proto in self.SNS_PROTOCOLS:
+                    delivered[proto] = parts.get(proto, parts.get("default"))
+            else:
+                delivered = {proto: e["message"] for proto in self.SNS_PROTOCOLS}
+            with self.lock:
+                self.sns_published.append({**e, "delivered": delivered})
+
+    def sns_report(self) -> dict:
+        with self.lock:
+            return {"ok": True, "published": list(self.sns_published)}
 
     # -- counters -------------------------------------------------------
 
@@ -942,6 +1004,15 @@ class TrailguardEmulator:
 
         if req.target in (TARGET_LIST_PUBLIC_KEYS, TARGET_LOOKUP_EVENTS):
             return self._cloudtrail(req, start_response)
+        if req.service == "sns" and req.operation in ("Publish", "PublishBatch") and req.body is not None:
+            entries = self.state.sns_entries(req)
+
+            def recording_start_response(status, headers, exc_info=None):
+                if status.startswith("200"):
+                    self.state.record_sns(entries)
+                return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+            return self.moto_app(environ, recording_start_response)
         return self.moto_app(environ, start_response)
 
     def _cloudtrail(self, req: AwsRequest, start_response):
@@ -991,6 +1062,7 @@ class TrailguardEmulator:
             ("POST", "faults"): lambda: {"ok": True, "rules": state.add_faults(body.get("rules"))},
             ("DELETE", "faults"): lambda: (self._clear_faults(), {"ok": True})[1],
             ("GET", "requests"): state.counts_report,
+            ("GET", "sns"): state.sns_report,
             ("DELETE", "requests"): lambda: (self._clear_counts(), {"ok": True})[1],
             ("POST", "config"): lambda: self._configure(body),
             ("POST", "reset"): self._reset,

@@ -644,6 +644,46 @@ def test_request_counters_reset(server):
     assert server.ok("GET", "requests") == {"total": 0, "counts": {}, "requests": []}
 
 
+def test_sns_deliveries_per_protocol(server):
+    server.ok("POST", "reset")
+    sns = server.client("sns")
+    sqs = server.client("sqs")
+    topic = sns.create_topic(Name="t")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    structured = json.dumps({"default": "D", "email": "E", "https": "H"})
+    sns.publish(TopicArn=topic, Subject="s1", Message=structured, MessageStructure="json")
+    sns.publish_batch(
+        TopicArn=topic,
+        PublishBatchRequestEntries=[
+            {"Id": "a", "Subject": "s2", "Message": structured, "MessageStructure": "json"},
+            {"Id": "b", "Message": "plain"},
+        ],
+    )
+    published = server.ok("GET", "sns")["published"]
+    assert [p["subject"] for p in published] == ["s1", "s2", None]
+    assert [p["id"] for p in published] == ["", "a", "b"]
+    assert published[0]["delivered"]["email"] == "E"
+    assert published[1]["delivered"]["https"] == "H"
+    assert published[1]["delivered"]["sqs"] == "D"
+    assert published[2]["delivered"]["email"] == "plain"
+    # moto delivered the same to the queue: `default` for SQS.
+    bodies = []
+    while True:
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            break
+        bodies += [json.loads(m["Body"])["Message"] for m in got]
+    assert sorted(bodies) == ["D", "D", "plain"]
+    # A refused publish is not recorded.
+    with pytest.raises(ClientError):
+        sns.publish(TopicArn=topic + "-missing", Message="x")
+    assert len(server.ok("GET", "sns")["published"]) == 3
+    server.ok("POST", "reset")
+    assert server.ok("GET", "sns")["published"] == []
+
+
 # --------------------------------------------------------------------------
 # Latency and concurrency
 # --------------------------------------------------------------------------

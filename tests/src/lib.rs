@@ -359,6 +359,98 @@ pub fn run(program: &Path, args: &[&str], emu: &Emulator, extra_env: &[(&str, &s
     }
 }
 
+/// An SNS topic with an SQS queue subscribed to it: what a person
+/// subscribed to the alerts would receive, read back from the queue.
+pub struct Inbox {
+    /// The topic's ARN.
+    pub topic_arn: String,
+    /// The subscribed queue.
+    pub queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl Inbox {
+    /// Creates topic `name` and queue `name-inbox` subscribed to it.
+    pub async fn create(sdk: &SdkConfig, name: &str) -> Inbox {
+        let sns = aws_sdk_sns::Client::new(sdk);
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let topic_arn = sns
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .expect("create topic")
+            .topic_arn
+            .expect("topic arn");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("{name}-inbox"))
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let arn_attr = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(arn_attr.clone())
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        let queue_arn = attrs.get(&arn_attr).cloned().expect("queue arn");
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .expect("subscribe");
+        Inbox {
+            topic_arn,
+            queue_url,
+            sqs,
+        }
+    }
+
+    /// Every SNS envelope waiting in the queue (deleted once read).
+    pub async fn drain(&self) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        let mut empty = 0;
+        while empty < 2 {
+            let r = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .expect("receive");
+            if r.messages().is_empty() {
+                empty += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            for m in r.messages() {
+                out.push(serde_json::from_str(m.body().unwrap_or("{}")).expect("SNS envelope"));
+                if let Some(h) = m.receipt_handle() {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(h)
+                        .send()
+                        .await
+                        .expect("delete");
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
