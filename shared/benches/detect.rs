@@ -14,15 +14,14 @@
 
 use std::path::PathBuf;
 
-use chrono::{Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use serde_json::{json, Value};
+use serde_json::Value;
 use trailguard::alert::evaluate;
 use trailguard::cloudtrail::cwlogs::{self, LogsMessage};
 use trailguard::config::router_from;
 use trailguard::detect::Tuning;
 use trailguard::rules::{self, read_path};
-use trailguard::synth::{record, Rng, TrailSpec};
+use trailguard::synth::cwlogs_batch;
 
 /// The asynchronous invocation payload limit.
 const MAX_PAYLOAD: usize = 1024 * 1024;
@@ -35,43 +34,6 @@ fn sigma_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-/// The batch as Lambda receives it, and its event count.
-pub fn batch() -> (Value, usize) {
-    let spec = TrailSpec::default();
-    let mut rng = Rng::new(7);
-    let t0 = Utc.with_ymd_and_hms(2026, 11, 27, 3, 0, 0).unwrap();
-    let mut events = Vec::new();
-    let mut n = 0;
-    let make = |events: &[Value]| {
-        cwlogs::encode(
-            &json!({"messageType": "DATA_MESSAGE", "owner": spec.account,
-            "logGroup": "aws-cloudtrail-logs", "logStream": format!("{}_CloudTrail_us-east-1", spec.account),
-            "subscriptionFilters": ["trailguard"], "logEvents": events}),
-        )
-    };
-    loop {
-        // Grow by 200 events, then check the size (encoding is the costly part).
-        let mut more = Vec::new();
-        for _ in 0..200 {
-            let mut r = record(&spec, "us-east-1", t0 + Duration::seconds(n), &mut rng);
-            if n % 97 == 0 {
-                r["eventName"] = json!("StopLogging");
-                r["eventSource"] = json!("cloudtrail.amazonaws.com");
-            }
-            more.push(json!({"id": format!("{n:056}"), "timestamp": 1_795_000_000_000i64 + n, "message": r.to_string()}));
-            n += 1;
-        }
-        let mut candidate = events.clone();
-        candidate.extend(more);
-        let p = make(&candidate);
-        if p.to_string().len() > MAX_PAYLOAD || candidate.len() > 10_000 {
-            let count = events.len();
-            return (make(&events), count);
-        }
-        events = candidate;
-    }
-}
-
 fn decode(payload: &Value) -> Vec<Value> {
     match cwlogs::decode(payload, 8 << 20, 64 << 20) {
         Ok(LogsMessage::Data(m)) => cwlogs::records(&m).0,
@@ -80,7 +42,7 @@ fn decode(payload: &Value) -> Vec<Value> {
 }
 
 fn bench(c: &mut Criterion) {
-    let (payload, events) = batch();
+    let (payload, events) = cwlogs_batch(MAX_PAYLOAD);
     let mut env: Vec<(&str, String)> = vec![
         ("TRAILGUARD_LOG_BUCKET", "acme-cloudtrail-logs".into()),
         ("TRAILGUARD_TRAIL_NAME", "main-trail".into()),

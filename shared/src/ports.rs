@@ -154,12 +154,35 @@ pub trait Trails: Send + Sync {
 }
 
 /// A message for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
     /// One line, ASCII, at most 99 characters (SNS's limit on subjects).
     pub subject: String,
-    /// The body, readable as plain text.
+    /// The body, readable as plain text (what email subscribers get).
     pub body: String,
+    /// The same as JSON, for machines (SQS, Lambda, email-json); with
+    /// `chat`, the message is sent with `MessageStructure: json`.
+    pub json: Option<serde_json::Value>,
+    /// An AWS Chatbot custom notification (what https subscribers get).
+    pub chat: Option<serde_json::Value>,
+}
+
+impl Notification {
+    /// The SNS `Message` and whether it is a `MessageStructure: json` one.
+    pub fn sns_message(&self) -> (String, bool) {
+        match (&self.json, &self.chat) {
+            (Some(j), Some(c)) => (
+                serde_json::json!({
+                    "default": j.to_string(),
+                    "email": self.body,
+                    "https": c.to_string(),
+                })
+                .to_string(),
+                true,
+            ),
+            _ => (self.body.clone(), false),
+        }
+    }
 }
 
 /// Where alerts go (SNS).

@@ -343,3 +343,163 @@ fn classify(
         },
     }
 }
+
+#[cfg(all(test, feature = "synth"))]
+mod tests {
+    use super::*;
+    use crate::config::router_from;
+    use crate::testing::MemStore;
+
+    fn rule(id: &str, extra: &str) -> String {
+        format!(
+            "title: t {id}\nid: {id}\nlevel: high\nlogsource: {{product: aws, service: cloudtrail}}\n\
+             detection:\n  s:\n    eventName: X\n{extra}  condition: s\n"
+        )
+    }
+
+    fn cfg(pairs: &[(&str, &str)]) -> RouterConfig {
+        router_from(|k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn folders_are_read_recursively_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("b/inner")).unwrap();
+        std::fs::write(d.join("b/inner/z.yaml"), rule("z", "")).unwrap();
+        std::fs::write(d.join("a.yml"), rule("a", "")).unwrap();
+        std::fs::write(d.join("c.YML"), rule("c", "")).unwrap();
+        std::fs::write(d.join("notes.md"), "no").unwrap();
+        let files = read_path(d).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| {
+                f.origin
+                    .trim_start_matches(&d.display().to_string())
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(names, vec!["/a.yml", "/c.YML", "/b/inner/z.yaml"]);
+        assert!(matches!(
+            read_path(&d.join("missing")),
+            Err(SourceError::Io { .. })
+        ));
+        std::fs::write(
+            d.join("huge.yml"),
+            vec![b'#'; MAX_RULE_FILE_BYTES as usize + 1],
+        )
+        .unwrap();
+        assert!(matches!(
+            read_path(&d.join("huge.yml")),
+            Err(SourceError::Unusable { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn s3_prefixes_and_tuning_are_read_through_the_store() {
+        let store = MemStore::default();
+        store.put("cfg", "rules/one.yml", rule("one", "").into_bytes(), &[]);
+        store.put(
+            "cfg",
+            "rules/sub/two.yaml",
+            rule("two", "").into_bytes(),
+            &[],
+        );
+        store.put("cfg", "rules/readme.txt", b"x".to_vec(), &[]);
+        store.put("cfg", "tuning.yml", b"disable: [two]\n".to_vec(), &[]);
+        let c = cfg(&[
+            ("TRAILGUARD_RULES", "s3://cfg/rules/"),
+            ("TRAILGUARD_TUNING", "s3://cfg/tuning.yml"),
+            ("TRAILGUARD_BUILTIN_RULES", "false"),
+        ]);
+        let files = read_locations(Some(&store), &c.rules).await.unwrap();
+        let origins: Vec<&str> = files.iter().map(|f| f.origin.as_str()).collect();
+        assert_eq!(
+            origins,
+            vec!["s3://cfg/rules/one.yml", "s3://cfg/rules/sub/two.yaml"]
+        );
+        let tuning = read_tuning(Some(&store), &c).await.unwrap();
+        let loaded = build(&c, &files, tuning, c.min_severity);
+        assert_eq!(loaded.active(), 1);
+        assert_eq!(
+            loaded.detector.dropped,
+            vec![("two".to_string(), "disabled")]
+        );
+        // No store: S3 locations cannot be read, and say so.
+        assert!(matches!(
+            read_locations::<MemStore>(None, &c.rules).await,
+            Err(SourceError::NoS3(_))
+        ));
+        // A missing tuning object is an error, not an empty tuning.
+        let c2 = cfg(&[("TRAILGUARD_TUNING", "s3://cfg/missing.yml")]);
+        assert!(matches!(
+            read_tuning(Some(&store), &c2).await,
+            Err(SourceError::Unusable { .. })
+        ));
+        // S3 down: an infrastructure failure.
+        store.failing.lock().unwrap().push("rules/one.yml".into());
+        assert!(matches!(
+            read_locations(Some(&store), &c.rules).await,
+            Err(SourceError::Port(_))
+        ));
+    }
+
+    #[test]
+    fn broken_duplicate_and_waiting_rules_are_told_apart() {
+        let c = cfg(&[("TRAILGUARD_BUILTIN_RULES", "false")]);
+        let files = vec![
+            RuleFile {
+                origin: "ok.yml".into(),
+                text: rule("ok", ""),
+            },
+            RuleFile {
+                origin: "dup.yml".into(),
+                text: rule("ok", ""),
+            },
+            RuleFile {
+                origin: "bad.yml".into(),
+                text: rule("bad", "").replace("eventName: X", "eventName|windash: X"),
+            },
+            RuleFile {
+                origin: "wait.yml".into(),
+                text: rule("wait", "").replace(
+                    "eventName: X",
+                    "requestParameters.bucketName|expand: '%log_bucket%'",
+                ),
+            },
+        ];
+        let tuning = Tuning::parse("disable: [typo]", "t").unwrap();
+        let loaded = build(&c, &files, tuning, Level::Low);
+        assert_eq!(loaded.active(), 1);
+        let rejected: Vec<&str> = loaded.rejected.iter().map(|e| e.origin.as_str()).collect();
+        assert_eq!(rejected, vec!["bad.yml", "dup.yml"]);
+        assert_eq!(loaded.inactive.len(), 1);
+        assert_eq!(
+            loaded.inactive[0].reason,
+            "needs TRAILGUARD_LOG_BUCKET (placeholder %log_bucket%)"
+        );
+        assert_eq!(loaded.unknown_in_tuning, vec!["typo"]);
+        // With the bucket configured, the waiting rule is active.
+        let c = cfg(&[
+            ("TRAILGUARD_BUILTIN_RULES", "false"),
+            ("TRAILGUARD_LOG_BUCKET", "logs"),
+        ]);
+        assert_eq!(
+            build(&c, &files[2..], Tuning::default(), Level::Low).active(),
+            1
+        );
+    }
+
+    #[test]
+    fn builtins_load_by_default() {
+        let all = build(&cfg(&[]), &[], Tuning::default(), Level::Informational);
+        assert!(all.rejected.is_empty(), "{:?}", all.rejected);
+        assert_eq!(all.active() + all.inactive.len(), builtin::sources().len());
+    }
+}

@@ -9,7 +9,7 @@
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use crate::cloudtrail::digest::{Digest, DigestLogFile};
@@ -397,6 +397,47 @@ pub fn record(spec: &TrailSpec, region: &str, t: DateTime<Utc>, rng: &mut Rng) -
         "eventCategory": if data_event { "Data" } else { "Management" },
         "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": format!("{}.{region}.amazonaws.com", source.split('.').next().unwrap_or("api"))}
     })
+}
+
+/// The largest CloudWatch Logs subscription batch Lambda accepts, made of
+/// realistic records: as many as fit in `max_payload` bytes of Lambda
+/// payload (asynchronous invocations take at most 1 MiB), at most 10,000
+/// log events; every 97th record is a `StopLogging`, so some rules fire.
+/// Returns the payload and its event count.
+pub fn cwlogs_batch(max_payload: usize) -> (Value, usize) {
+    let spec = TrailSpec::default();
+    let mut rng = Rng::new(7);
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 11, 27, 3, 0, 0)
+        .single()
+        .unwrap_or_default();
+    let make = |events: &[Value]| {
+        crate::cloudtrail::cwlogs::encode(
+            &json!({"messageType": "DATA_MESSAGE", "owner": spec.account,
+            "logGroup": "aws-cloudtrail-logs", "logStream": format!("{}_CloudTrail_us-east-1", spec.account),
+            "subscriptionFilters": ["trailguard"], "logEvents": events}),
+        )
+    };
+    let mut events: Vec<Value> = Vec::new();
+    let mut n: i64 = 0;
+    loop {
+        // Grow 200 events at a time, then measure (encoding is the slow part).
+        let mut candidate = events.clone();
+        for _ in 0..200 {
+            let mut r = record(&spec, "us-east-1", t0 + Duration::seconds(n), &mut rng);
+            if n % 97 == 0 {
+                r["eventName"] = json!("StopLogging");
+                r["eventSource"] = json!("cloudtrail.amazonaws.com");
+            }
+            candidate.push(json!({"id": format!("{n:056}"), "timestamp": 1_795_000_000_000i64 + n, "message": r.to_string()}));
+            n += 1;
+        }
+        if make(&candidate).to_string().len() > max_payload || candidate.len() > 10_000 {
+            let count = events.len();
+            return (make(&events), count);
+        }
+        events = candidate;
+    }
 }
 
 #[cfg(test)]

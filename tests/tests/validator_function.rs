@@ -118,8 +118,18 @@ impl Setup {
         out
     }
 
-    /// The alert messages that reached the subscribed queue.
+    /// The alert messages that reached the subscribed queue, as (subject,
+    /// the text an email subscriber receives). The queue gets the JSON
+    /// rendering; the emulator's record of what SNS accepted gives the
+    /// email rendering of the same message.
     async fn inbox(&self) -> Vec<(String, String)> {
+        let published: Value =
+            serde_json::from_str(&self._emu.control("GET", "/_trailguard/sns", &json!({})))
+                .unwrap();
+        let published = published["published"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let mut out = Vec::new();
         for _ in 0..3 {
             let r = self
@@ -133,9 +143,17 @@ impl Setup {
                 .unwrap();
             for m in r.messages() {
                 let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+                let message = envelope["Message"].as_str().unwrap_or_default();
+                let alert: Value = serde_json::from_str(message).expect("the JSON rendering");
+                assert_eq!(alert["kind"], "integrity", "{alert}");
+                let email = published
+                    .iter()
+                    .find(|p| p["delivered"]["sqs"] == message)
+                    .and_then(|p| p["delivered"]["email"].as_str())
+                    .expect("the same message's email rendering");
                 out.push((
                     envelope["Subject"].as_str().unwrap_or_default().to_string(),
-                    envelope["Message"].as_str().unwrap_or_default().to_string(),
+                    email.to_string(),
                 ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -10,9 +10,10 @@ use crate::ports::Notification;
 /// SNS refuses subjects of 100 characters or more.
 pub const MAX_SUBJECT: usize = 99;
 
-/// Room for the finding lines of one message: SNS refuses messages over
-/// 256 KiB, and a publish that can never succeed would be retried forever.
-pub const MAX_FINDINGS_BYTES: usize = 200 * 1024;
+/// Room for the finding lines of one message. SNS refuses messages over
+/// 256 KiB, and a publish that can never succeed would be retried forever;
+/// the lines appear twice (email text and JSON), so each gets a third.
+pub const MAX_FINDINGS_BYTES: usize = 80 * 1024;
 
 /// The notification for a set of invalid verdicts; `None` when all are valid.
 pub fn integrity_notification(source: &str, verdicts: &[Verdict]) -> Option<Notification> {
@@ -57,8 +58,69 @@ pub fn integrity_notification(source: &str, verdicts: &[Verdict]) -> Option<Noti
          the audit trail can no longer prove what happened in the account. Compare with the \
          bucket's object versions, and find who wrote or deleted the object in the S3 data events.\n",
     );
-    Some(Notification { subject, body })
+    let json = serde_json::json!({
+        "source": "trailguard",
+        "kind": "integrity",
+        "location": source,
+        "findings": bad.len(),
+        "listed": listed,
+        "verdicts": bad[..listed].iter().map(|v| serde_json::json!({
+            "kind": v.kind.label(),
+            "bucket": v.bucket,
+            "key": v.key,
+            "code": v.reason.as_ref().map(|r| r.code()),
+            "reason": v.reason.as_ref().map(|r| r.text()),
+        })).collect::<Vec<_>>(),
+    });
+    let shown: Vec<String> = bad
+        .iter()
+        .take(CHAT_FINDINGS)
+        .map(|v| {
+            format!(
+                "- `{}`: {}",
+                v.key,
+                v.reason.as_ref().map(|r| r.text()).unwrap_or_default()
+            )
+        })
+        .collect();
+    let mut description = format!(
+        "*{} integrity finding{}* in `{source}`:\n{}",
+        bad.len(),
+        if bad.len() == 1 { "" } else { "s" },
+        shown.join("\n")
+    );
+    if bad.len() > CHAT_FINDINGS {
+        description.push_str(&format!(
+            "\n_...and {} more (see the email)_",
+            bad.len() - CHAT_FINDINGS
+        ));
+    }
+    let chat = serde_json::json!({
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": format!(":rotating_light: [CRITICAL] {subject}"),
+            "description": description,
+            "nextSteps": [
+                "Compare the object's versions in the versioned log bucket (`aws s3api list-object-versions`).",
+                "Find who wrote or deleted it in the S3 data events of the log bucket.",
+                "Re-validate the range: `trailguard validate --trail-arn ... --start-time ...`.",
+            ],
+            "keywords": ["critical", "integrity", bad[0].reason.as_ref().map(|r| r.code()).unwrap_or("invalid")],
+        },
+        "metadata": {"threadId": format!("trailguard-integrity-{}", &crate::integrity::gzip::Sha256::of(source.as_bytes()).hex()[..16])},
+    });
+    Some(Notification {
+        subject,
+        body,
+        json: Some(json),
+        chat: Some(chat),
+    })
 }
+
+/// How many findings the chat card lists (the email has them all).
+const CHAT_FINDINGS: usize = 10;
 
 /// Makes a subject SNS accepts: printable ASCII, one line, at most 99 characters.
 pub fn subject(s: &str) -> String {
@@ -104,6 +166,20 @@ mod tests {
             .contains("Digest file\ts3://b/k2\tINVALID: not found"));
         assert!(!n.body.contains("ok\tvalid"));
         assert!(integrity_notification("x", &vs[..1]).is_none());
+        let j = n.json.as_ref().unwrap();
+        assert_eq!(j["kind"], "integrity");
+        assert_eq!(j["findings"], 2);
+        assert_eq!(j["verdicts"][0]["code"], "hash_mismatch");
+        let c = n.chat.as_ref().unwrap();
+        assert_eq!(c["version"], "1.0");
+        assert!(c["content"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("`k1`"));
+        let (msg, structured) = n.sns_message();
+        assert!(structured);
+        let m: serde_json::Value = serde_json::from_str(&msg).unwrap();
+        assert_eq!(m["email"], n.body.as_str());
     }
 
     #[test]
@@ -120,9 +196,15 @@ mod tests {
             .collect();
         let n = integrity_notification("s3://b", &vs).unwrap();
         assert!(n.body.len() < 256 * 1024, "{}", n.body.len());
+        // The whole SNS message (email + JSON + chat) fits too.
+        assert!(
+            n.sns_message().0.len() < 256 * 1024,
+            "{}",
+            n.sns_message().0.len()
+        );
         assert!(n.subject.contains("5000"));
         let listed = n.body.lines().filter(|l| l.starts_with("Log file")).count();
-        assert!(listed > 1000 && listed < 5000);
+        assert!(listed > 300 && listed < 5000, "{listed}");
         assert!(n
             .body
             .contains(&format!("... and {} more findings", 5000 - listed)));

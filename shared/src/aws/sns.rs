@@ -27,11 +27,13 @@ impl SnsNotifier {
 
 impl Notifier for SnsNotifier {
     async fn publish(&self, n: &Notification) -> Result<(), PortError> {
+        let (message, structured) = n.sns_message();
         self.client
             .publish()
             .topic_arn(&self.topic_arn)
             .subject(&n.subject)
-            .message(&n.body)
+            .message(message)
+            .set_message_structure(structured.then(|| "json".to_string()))
             .send()
             .await
             .map(|_| ())
