@@ -49,20 +49,37 @@ fn check(opts: &RuleOptions, paths: &[PathBuf]) -> ExitCode {
     };
     let ph = rules::placeholders(&cfg);
     let (mut ok, mut failed, mut waiting) = (0, 0, 0);
+    // The router loads the built-ins beside user rules: a user rule that
+    // reuses a built-in's id would be refused there, so it is here.
+    let builtin_ids: std::collections::HashMap<String, (&str, &str)> = builtin::sources()
+        .iter()
+        .filter_map(|(origin, text)| {
+            Rule::from_yaml_with(text, origin, &rules::placeholders(&cfg))
+                .ok()
+                .map(|r| (r.id, (*origin, *text)))
+        })
+        .collect();
     let mut ids = std::collections::HashMap::new();
     for p in paths {
-        let files = match read_path(p) {
-            Ok(f) => f,
-            Err(e) => {
-                println!("FAIL  {e}");
-                failed += 1;
-                continue;
-            }
-        };
-        for f in files {
+        let read = read_path(p);
+        for e in &read.unreadable {
+            println!("FAIL  {e}");
+            failed += 1;
+        }
+        for f in read.files {
             match Rule::from_yaml_with(&f.text, &f.origin, &ph) {
                 Ok(r) => {
-                    if let Some(first) = ids.insert(r.id.clone(), f.origin.clone()) {
+                    let clash = builtin_ids
+                        .get(&r.id)
+                        .filter(|(_, text)| *text != f.text)
+                        .map(|(origin, _)| origin.to_string());
+                    if let Some(builtin) = clash {
+                        println!(
+                            "FAIL  {}: id {} is the id of the built-in {builtin}",
+                            f.origin, r.id
+                        );
+                        failed += 1;
+                    } else if let Some(first) = ids.insert(r.id.clone(), f.origin.clone()) {
                         println!("FAIL  {}: id {} is also the id of {first}", f.origin, r.id);
                         failed += 1;
                     } else {
@@ -97,7 +114,7 @@ async fn list(opts: &RuleOptions) -> ExitCode {
             return ExitCode::from(CANNOT_RUN);
         }
     };
-    let loaded = match opts.load().await {
+    let loaded = match opts.load_lenient().await {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -150,6 +167,15 @@ async fn list(opts: &RuleOptions) -> ExitCode {
                 r.title.clone(),
             ));
         }
+    }
+    for e in &loaded.rejected {
+        rows.push((
+            "-".into(),
+            "rejected".into(),
+            e.id.clone().unwrap_or_default(),
+            e.origin.clone(),
+            e.kind.to_string(),
+        ));
     }
     for (sev, st, id, origin, title) in rows {
         println!("{sev:<9} {st:<14} {id:<36} {origin:<44} {title}");

@@ -76,6 +76,16 @@ impl RuleOptions {
     /// Loads the rules; a rule that does not load stops the command, since
     /// a scan that silently skipped it would look clean.
     pub async fn load(&self) -> Result<Loaded, ExitCode> {
+        self.load_with(true).await
+    }
+
+    /// Loads the rules, reporting (not refusing) the ones that do not load:
+    /// for listing them.
+    pub async fn load_lenient(&self) -> Result<Loaded, ExitCode> {
+        self.load_with(false).await
+    }
+
+    async fn load_with(&self, strict: bool) -> Result<Loaded, ExitCode> {
         let fail = |msg: String| {
             eprintln!("trailguard: {msg}");
             ExitCode::from(CANNOT_RUN)
@@ -91,13 +101,13 @@ impl RuleOptions {
         } else {
             None
         };
-        let files = rules::read_locations(store.as_ref(), &cfg.rules)
+        let read = rules::read_locations(store.as_ref(), &cfg.rules)
             .await
             .map_err(|e| fail(e.to_string()))?;
         let tuning = rules::read_tuning(store.as_ref(), &cfg)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        let loaded = rules::build(&cfg, &files, tuning, cfg.min_severity);
+        let loaded = rules::build_read(&cfg, &read, tuning, cfg.min_severity);
         let mut waiting: std::collections::BTreeMap<&str, usize> = Default::default();
         for i in &loaded.inactive {
             *waiting.entry(i.reason.as_str()).or_default() += 1;
@@ -108,13 +118,16 @@ impl RuleOptions {
         for id in &loaded.unknown_in_tuning {
             eprintln!("trailguard: the tuning names rule {id}, which is not loaded");
         }
-        if !loaded.rejected.is_empty() {
+        if strict && (!loaded.rejected.is_empty() || !loaded.unreadable.is_empty()) {
+            for e in &loaded.unreadable {
+                eprintln!("trailguard: rule file not read: {e}");
+            }
             for e in &loaded.rejected {
                 eprintln!("trailguard: rule not loaded: {e}");
             }
             return Err(fail(format!(
                 "{} rule(s) did not load (see `trailguard rules check`)",
-                loaded.rejected.len()
+                loaded.rejected.len() + loaded.unreadable.len()
             )));
         }
         Ok(loaded)

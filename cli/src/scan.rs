@@ -84,9 +84,14 @@ fn wanted(path: &Path) -> bool {
 }
 
 fn collect(paths: &[PathBuf], out: &mut Vec<Input>, errors: &mut Vec<String>) {
+    let mut stdin_seen = false;
     for p in paths {
         if p.as_os_str() == "-" {
-            out.push(Input::Stdin);
+            // Standard input can be read once.
+            if !stdin_seen {
+                out.push(Input::Stdin);
+                stdin_seen = true;
+            }
             continue;
         }
         match std::fs::metadata(p) {
@@ -97,20 +102,35 @@ fn collect(paths: &[PathBuf], out: &mut Vec<Input>, errors: &mut Vec<String>) {
     }
 }
 
+/// Walks a folder in name order. Symbolic links are not followed (a link
+/// loop cannot trap the walk), hidden entries are skipped, and an entry
+/// that cannot be read is reported.
 fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<String>) {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
         Err(e) => {
             errors.push(format!("{}: {e}", dir.display()));
             return;
         }
     };
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out, errors);
-        } else if wanted(&p) {
-            out.push(Input::File(p));
+    let mut entries = Vec::new();
+    for e in rd {
+        match e {
+            Ok(e) => entries.push(e),
+            Err(err) => errors.push(format!("{}: {err}", dir.display())),
+        }
+    }
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_dir() => walk(&p, out, errors),
+            Ok(t) if t.is_file() && wanted(&p) => out.push(Input::File(p)),
+            Ok(_) => {}
+            Err(err) => errors.push(format!("{}: {err}", p.display())),
         }
     }
 }
@@ -125,7 +145,14 @@ struct FileResult {
 
 fn scan_one(input: &Input, detector: &Detector, limits: &Limits) -> FileResult {
     let bytes = match input {
-        Input::File(p) => std::fs::read(p),
+        Input::File(p) => match std::fs::metadata(p) {
+            Ok(m) if m.len() > limits.max_inflated => Err(std::io::Error::other(format!(
+                "{} bytes, over the {} byte limit",
+                m.len(),
+                limits.max_inflated
+            ))),
+            _ => std::fs::read(p),
+        },
         Input::Stdin => {
             let mut b = Vec::new();
             std::io::stdin().read_to_end(&mut b).map(|_| b)
@@ -176,8 +203,16 @@ fn scan_one(input: &Input, detector: &Detector, limits: &Limits) -> FileResult {
     }
 }
 
+/// Log fields printed to a terminal lose their control characters: a
+/// hostile log must not drive the reader's terminal.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 fn text_line(a: &Alert) -> String {
-    format!(
+    clean(&format!(
         "{}  {:<8}  {}  {}  {}  {}  {}  {}  [{}]  eventID={}",
         a.event_time,
         severity_tag(a.severity),
@@ -189,7 +224,7 @@ fn text_line(a: &Alert) -> String {
         a.title,
         a.rule,
         a.event_id
-    )
+    ))
 }
 
 /// Runs the command.
@@ -350,5 +385,29 @@ mod tests {
         assert!(!wanted(Path::new("a/.hidden.json")));
         assert!(!wanted(Path::new("a/readme.md")));
         assert!(wanted(Path::new("events.jsonl")));
+    }
+
+    #[test]
+    fn walks_do_not_follow_links_and_stdin_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("a/.git")).unwrap();
+        std::fs::write(d.join("a/x.json"), "{}").unwrap();
+        std::fs::write(d.join("a/.git/y.json"), "{}").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(d, d.join("a/loop")).unwrap();
+        let (mut out, mut errors) = (Vec::new(), Vec::new());
+        collect(
+            &[d.to_path_buf(), PathBuf::from("-"), PathBuf::from("-")],
+            &mut out,
+            &mut errors,
+        );
+        let names: Vec<String> = out.iter().map(Input::name).collect();
+        assert_eq!(
+            names,
+            vec![d.join("a/x.json").display().to_string(), "-".to_string()]
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(clean("a\x1b[31mb\n"), "a?[31mb?");
     }
 }

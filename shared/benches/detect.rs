@@ -53,9 +53,7 @@ fn bench(c: &mut Criterion) {
         "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab".into(),
     ));
     let cfg = router_from(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap();
-    let files = sigma_dir()
-        .map(|d| read_path(&d).unwrap())
-        .unwrap_or_default();
+    let files = sigma_dir().map(|d| read_path(&d).files).unwrap_or_default();
     let loaded = rules::build(&cfg, &files, Tuning::default(), cfg.min_severity);
     assert!(loaded.rejected.is_empty(), "{:?}", loaded.rejected);
     let detector = loaded.detector;

@@ -311,8 +311,16 @@ pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig,
         log_bucket: text(LOG_BUCKET),
         trail_name: text(TRAIL_NAME),
         kms_key: text(KMS_KEY_ARN),
-        sns_max_bytes: number(SNS_MAX_BYTES, crate::alert::sns::MAX_MESSAGE_BYTES as u64)?
-            .clamp(8 * 1024, 256 * 1024) as usize,
+        sns_max_bytes: match number(SNS_MAX_BYTES, crate::alert::sns::MAX_MESSAGE_BYTES as u64)? {
+            n @ 8192..=262_144 => n as usize,
+            n => {
+                return Err(err(
+                    SNS_MAX_BYTES,
+                    &n.to_string(),
+                    "expected 8192 to 262144 (SNS's maximum message size)".into(),
+                ))
+            }
+        },
         max_inflated: number(MAX_PAYLOAD_INFLATED_BYTES, 64 * 1024 * 1024)?,
     })
 }
@@ -408,6 +416,7 @@ mod tests {
             (SEVERITY_TOPICS, "high=topic"),
             (BUILTIN_RULES, "maybe"),
             (RULES, "s3:///x"),
+            (SNS_MAX_BYTES, "300000"),
         ] {
             let e = router_from(env(&[(k, v)])).unwrap_err();
             assert_eq!(e.name, k, "{e}");

@@ -84,41 +84,90 @@ fn read_file(path: &Path) -> Result<String, SourceError> {
     std::fs::read_to_string(path).map_err(|e| io(path, e))
 }
 
-/// Reads a rule file, or every `.yml`/`.yaml` under a folder (recursively,
-/// in name order so that load order is stable).
-pub fn read_path(path: &Path) -> Result<Vec<RuleFile>, SourceError> {
-    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
-    if meta.is_file() {
-        return Ok(vec![RuleFile {
-            origin: path.display().to_string(),
-            text: read_file(path)?,
-        }]);
+/// Rule files read from a location, and the ones that could not be read
+/// (too large, not UTF-8, vanished): those are reported, never fatal to
+/// the others.
+#[derive(Debug, Default)]
+pub struct Read {
+    /// The files read.
+    pub files: Vec<RuleFile>,
+    /// The files (or folders) that could not be read, with why.
+    pub unreadable: Vec<SourceError>,
+}
+
+impl Read {
+    fn extend(&mut self, other: Read) {
+        self.files.extend(other.files);
+        self.unreadable.extend(other.unreadable);
     }
-    let mut out = Vec::new();
+}
+
+/// Reads a rule file, or every `.yml`/`.yaml` under a folder (recursively,
+/// in name order so that load order is stable; symbolic links to folders
+/// are not followed, so a loop cannot trap the walk).
+pub fn read_path(path: &Path) -> Read {
+    let mut out = Read::default();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            out.unreadable.push(io(path, e));
+            return out;
+        }
+    };
+    if meta.is_file() {
+        match read_file(path) {
+            Ok(text) => out.files.push(RuleFile {
+                origin: path.display().to_string(),
+                text,
+            }),
+            Err(e) => out.unreadable.push(e),
+        }
+        return out;
+    }
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .map_err(|e| io(&dir, e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| io(&dir, e))?;
+        let mut entries = Vec::new();
+        match std::fs::read_dir(&dir) {
+            Ok(rd) => {
+                for e in rd {
+                    match e {
+                        Ok(e) => entries.push(e),
+                        Err(err) => out.unreadable.push(io(&dir, err)),
+                    }
+                }
+            }
+            Err(e) => {
+                out.unreadable.push(io(&dir, e));
+                continue;
+            }
+        }
         entries.sort_by_key(|e| e.file_name());
         let mut subdirs = Vec::new();
         for e in entries {
             let p = e.path();
-            let kind = e.file_type().map_err(|err| io(&p, err))?;
+            let kind = match e.file_type() {
+                Ok(k) => k,
+                Err(err) => {
+                    out.unreadable.push(io(&p, err));
+                    continue;
+                }
+            };
             if kind.is_dir() {
                 subdirs.push(p);
             } else if is_rule_file(&e.file_name().to_string_lossy()) {
-                out.push(RuleFile {
-                    origin: p.display().to_string(),
-                    text: read_file(&p)?,
-                });
+                match read_file(&p) {
+                    Ok(text) => out.files.push(RuleFile {
+                        origin: p.display().to_string(),
+                        text,
+                    }),
+                    Err(err) => out.unreadable.push(err),
+                }
             }
         }
         // Depth-first in name order.
         stack.extend(subdirs.into_iter().rev());
     }
-    Ok(out)
+    out
 }
 
 async fn get_text<S: ObjectStore>(
@@ -144,11 +193,13 @@ async fn get_text<S: ObjectStore>(
 }
 
 /// Reads every rule file under an S3 prefix (or the one object it names).
+/// S3 failing is an error (the caller fails and is retried); an object
+/// that is unusable is reported in [`Read::unreadable`].
 pub async fn read_s3<S: ObjectStore>(
     store: &S,
     bucket: &str,
     prefix: &str,
-) -> Result<Vec<RuleFile>, SourceError> {
+) -> Result<Read, SourceError> {
     let keys: Vec<String> = store
         .list(bucket, prefix, None)
         .await?
@@ -161,29 +212,35 @@ pub async fn read_s3<S: ObjectStore>(
             why: format!("{} rule files, over the {MAX_RULE_FILES} limit", keys.len()),
         });
     }
-    let mut out = Vec::with_capacity(keys.len());
+    let mut out = Read::default();
     for key in keys {
-        out.push(RuleFile {
-            origin: format!("s3://{bucket}/{key}"),
-            text: get_text(store, bucket, &key).await?,
-        });
+        match get_text(store, bucket, &key).await {
+            Ok(text) => out.files.push(RuleFile {
+                origin: format!("s3://{bucket}/{key}"),
+                text,
+            }),
+            Err(SourceError::Port(e)) => return Err(SourceError::Port(e)),
+            Err(e) => out.unreadable.push(e),
+        }
     }
     Ok(out)
 }
 
-/// Reads the rule files of every location, in order.
+/// Reads the rule files of every location, in order. Only S3 failing (an
+/// infrastructure failure, retried) is an error; everything else that
+/// cannot be read is in [`Read::unreadable`].
 pub async fn read_locations<S: ObjectStore>(
     store: Option<&S>,
     locations: &[Location],
-) -> Result<Vec<RuleFile>, SourceError> {
-    let mut out = Vec::new();
+) -> Result<Read, SourceError> {
+    let mut out = Read::default();
     for loc in locations {
         match loc {
-            Location::Path(p) => out.extend(read_path(p)?),
-            Location::S3 { bucket, prefix } => {
-                let store = store.ok_or_else(|| SourceError::NoS3(loc.to_string()))?;
-                out.extend(read_s3(store, bucket, prefix).await?);
-            }
+            Location::Path(p) => out.extend(read_path(p)),
+            Location::S3 { bucket, prefix } => match store {
+                Some(store) => out.extend(read_s3(store, bucket, prefix).await?),
+                None => out.unreadable.push(SourceError::NoS3(loc.to_string())),
+            },
         }
     }
     Ok(out)
@@ -229,6 +286,8 @@ pub struct Loaded {
     pub inactive: Vec<Inactive>,
     /// Rule ids named by the tuning that no loaded rule has.
     pub unknown_in_tuning: Vec<String>,
+    /// Rule files or locations that could not be read.
+    pub unreadable: Vec<String>,
 }
 
 impl Loaded {
@@ -319,7 +378,16 @@ pub fn build(
         rejected,
         inactive,
         unknown_in_tuning,
+        unreadable: Vec::new(),
     }
+}
+
+/// [`build`] from what [`read_locations`] read, the unreadable files
+/// reported with the rest.
+pub fn build_read(cfg: &RouterConfig, read: &Read, tuning: Tuning, min_severity: Level) -> Loaded {
+    let mut loaded = build(cfg, &read.files, tuning, min_severity);
+    loaded.unreadable = read.unreadable.iter().map(ToString::to_string).collect();
+    loaded
 }
 
 fn classify(
@@ -376,7 +444,7 @@ mod tests {
         std::fs::write(d.join("a.yml"), rule("a", "")).unwrap();
         std::fs::write(d.join("c.YML"), rule("c", "")).unwrap();
         std::fs::write(d.join("notes.md"), "no").unwrap();
-        let files = read_path(d).unwrap();
+        let files = read_path(d).files;
         let names: Vec<String> = files
             .iter()
             .map(|f| {
@@ -387,18 +455,21 @@ mod tests {
             .collect();
         assert_eq!(names, vec!["/a.yml", "/c.YML", "/b/inner/z.yaml"]);
         assert!(matches!(
-            read_path(&d.join("missing")),
-            Err(SourceError::Io { .. })
+            read_path(&d.join("missing")).unreadable[..],
+            [SourceError::Io { .. }]
         ));
         std::fs::write(
             d.join("huge.yml"),
             vec![b'#'; MAX_RULE_FILE_BYTES as usize + 1],
         )
         .unwrap();
-        assert!(matches!(
-            read_path(&d.join("huge.yml")),
-            Err(SourceError::Unusable { .. })
-        ));
+        std::fs::write(d.join("latin1.yml"), b"title: caf\xe9\n").unwrap();
+        // A loop of symbolic links is not followed.
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(d, d.join("b/loop")).unwrap();
+        let r = read_path(d);
+        assert_eq!(r.files.len(), 3);
+        assert_eq!(r.unreadable.len(), 2, "{:?}", r.unreadable);
     }
 
     #[tokio::test]
@@ -418,7 +489,10 @@ mod tests {
             ("TRAILGUARD_TUNING", "s3://cfg/tuning.yml"),
             ("TRAILGUARD_BUILTIN_RULES", "false"),
         ]);
-        let files = read_locations(Some(&store), &c.rules).await.unwrap();
+        store.put("cfg", "rules/z-binary.yml", vec![0xff, 0xfe], &[]);
+        let read = read_locations(Some(&store), &c.rules).await.unwrap();
+        assert_eq!(read.unreadable.len(), 1);
+        let files = read.files;
         let origins: Vec<&str> = files.iter().map(|f| f.origin.as_str()).collect();
         assert_eq!(
             origins,
@@ -432,10 +506,8 @@ mod tests {
             vec![("two".to_string(), "disabled")]
         );
         // No store: S3 locations cannot be read, and say so.
-        assert!(matches!(
-            read_locations::<MemStore>(None, &c.rules).await,
-            Err(SourceError::NoS3(_))
-        ));
+        let none = read_locations::<MemStore>(None, &c.rules).await.unwrap();
+        assert!(matches!(none.unreadable[..], [SourceError::NoS3(_)]));
         // A missing tuning object is an error, not an empty tuning.
         let c2 = cfg(&[("TRAILGUARD_TUNING", "s3://cfg/missing.yml")]);
         assert!(matches!(

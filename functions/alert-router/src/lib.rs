@@ -24,6 +24,9 @@ use trailguard::rules::Loaded;
 /// text leaves room and refuses anything absurd before decoding it.
 pub const MAX_PAYLOAD_BASE64: usize = 8 * 1024 * 1024;
 
+/// Rule problems listed in the start-up notice; the rest are in the log.
+const MAX_NOTICE_LINES: usize = 20;
+
 /// Why an invocation failed (and will be retried by AWS).
 #[derive(Debug, thiserror::Error)]
 pub enum RouterError {
@@ -59,12 +62,24 @@ impl<P: Publisher> Router<P> {
             tracing::error!(origin = %e.origin, id = e.id.as_deref().unwrap_or(""), error = %e, "rule not loaded");
             problems.push(format!("- {e}"));
         }
+        for u in &loaded.unreadable {
+            tracing::error!(error = %u, "rule file not read");
+            problems.push(format!("- not read: {u}"));
+        }
         for id in &loaded.unknown_in_tuning {
             tracing::warn!(rule = %id, "the tuning names a rule that is not loaded");
             problems.push(format!("- the tuning names rule {id}, which is not loaded"));
         }
         for i in &loaded.inactive {
             tracing::info!(origin = %i.origin, id = i.id.as_deref().unwrap_or(""), reason = %i.reason, "rule inactive");
+        }
+        let total = problems.len();
+        if total > MAX_NOTICE_LINES {
+            problems.truncate(MAX_NOTICE_LINES);
+            problems.push(format!(
+                "- ... and {} more: every one is an error line of the function's log",
+                total - MAX_NOTICE_LINES
+            ));
         }
         let notices = if problems.is_empty() {
             Vec::new()
@@ -141,22 +156,19 @@ impl<P: Publisher> Router<P> {
         Ok(summary)
     }
 
-    /// Publishes each message to every topic whose floor it reaches,
-    /// notices first; returns how many messages were published.
+    /// Publishes each alert to every topic whose floor it reaches (a
+    /// failure fails the invocation), then any pending notice to every
+    /// topic whatever its floor (a failure is logged and the notice kept
+    /// for the next invocation: it must not hold the alerts back). Returns
+    /// how many messages were published.
     async fn publish(&self, messages: Vec<SnsMessage>) -> Result<usize, PortError> {
         let Some(publisher) = &self.publisher else {
             return Ok(0);
         };
-        let notices: Vec<SnsMessage> = self
-            .notices
-            .lock()
-            .map(|n| n.clone())
-            .unwrap_or_else(|p| p.into_inner().clone());
         let mut count = 0;
         for (floor, topic) in &self.routes {
-            let mine: Vec<SnsMessage> = notices
+            let mine: Vec<SnsMessage> = messages
                 .iter()
-                .chain(messages.iter())
                 .filter(|m| m.severity >= *floor)
                 .cloned()
                 .collect();
@@ -165,7 +177,24 @@ impl<P: Publisher> Router<P> {
             }
             count += mine.len();
         }
-        if !notices.is_empty() {
+        let notices: Vec<SnsMessage> = self
+            .notices
+            .lock()
+            .map(|n| n.clone())
+            .unwrap_or_else(|p| p.into_inner().clone());
+        if notices.is_empty() {
+            return Ok(count);
+        }
+        let mut delivered = true;
+        for (_, topic) in &self.routes {
+            if let Err(e) = publisher.publish_batch(topic, &notices).await {
+                tracing::error!(topic = %topic, error = %e, "could not publish the rules notice; will retry");
+                delivered = false;
+            } else {
+                count += notices.len();
+            }
+        }
+        if delivered {
             if let Ok(mut n) = self.notices.lock() {
                 n.clear();
             }

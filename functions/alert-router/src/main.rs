@@ -29,11 +29,12 @@ async fn main() -> Result<(), Error> {
         .chain(cfg.tuning.iter())
         .any(|l| matches!(l, Location::S3 { .. }));
     let store = needs_s3.then(|| S3Store::new(&sdk));
-    // A rule location that cannot be read fails the cold start (and so
-    // every invocation, visibly) rather than running without the rules.
-    let files = rules::read_locations(store.as_ref(), &cfg.rules).await?;
+    // S3 failing or an unusable tuning file fails the cold start (retried,
+    // visibly); a rule file that cannot be read is announced and the other
+    // rules run.
+    let read = rules::read_locations(store.as_ref(), &cfg.rules).await?;
     let tuning = rules::read_tuning(store.as_ref(), &cfg).await?;
-    let loaded = rules::build(&cfg, &files, tuning, cfg.min_severity);
+    let loaded = rules::build_read(&cfg, &read, tuning, cfg.min_severity);
     let publisher = (!cfg.routes().is_empty()).then(|| SnsPublisher::new(&sdk));
     let router = Router::new(&cfg, loaded, publisher);
     let router = &router;

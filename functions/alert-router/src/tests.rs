@@ -201,13 +201,77 @@ async fn a_broken_rule_is_announced_once_and_the_others_run() {
     let sent = p.sent_to(MAIN);
     assert_eq!(sent.len(), 2);
     assert!(
-        sent[0].subject.contains("detection rules need attention"),
+        sent[1].subject.contains("detection rules need attention"),
         "{}",
-        sent[0].subject
+        sent[1].subject
     );
-    assert!(sent[0].message.contains("rules/broken.yml"));
+    assert!(sent[1].message.contains("rules/broken.yml"));
+    // Every topic gets it, whatever its floor.
+    assert_eq!(p.sent_to(CRIT).len(), 1);
     r.handle(ev).await.unwrap();
     assert_eq!(p.sent_to(MAIN).len(), 3);
+}
+
+#[tokio::test]
+async fn thousands_of_broken_rules_make_one_bounded_notice_that_never_blocks_alerts() {
+    let p = Arc::new(MemPublisher::default());
+    let mut files: Vec<RuleFile> = (0..3000)
+        .map(|i| RuleFile {
+            origin: format!("rules/windows/{i:04}-{}.yml", "x".repeat(100)),
+            text: "title: x\nlogsource: {product: windows}\n".into(),
+        })
+        .collect();
+    files.push(rule("r1", "high", "StopLogging"));
+    let r = router(&cfg(&[]), &files, p.clone());
+    r.handle(payload(&[record("e1", "StopLogging", "bob").to_string()]))
+        .await
+        .unwrap();
+    let sent = p.sent_to(MAIN);
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent[1].message.len() < 64 * 1024,
+        "{}",
+        sent[1].message.len()
+    );
+    assert!(sent[1].message.contains("and 2980 more"));
+}
+
+#[tokio::test]
+async fn a_failed_notice_does_not_hold_alerts_back_and_is_retried() {
+    let p = Arc::new(MemPublisher::default());
+    let broken = RuleFile {
+        origin: "rules/broken.yml".into(),
+        text: "title: x\n".into(),
+    };
+    let r = router(
+        &cfg(&[("TRAILGUARD_SEVERITY_TOPICS", "")]),
+        &[broken, rule("r1", "high", "StopLogging")],
+        p.clone(),
+    );
+    let ev = payload(&[record("e1", "StopLogging", "bob").to_string()]);
+    // The alert goes (first call), the notice fails (second call).
+    r.handle(ev.clone()).await.unwrap();
+    *p.failures.lock().unwrap() = 0;
+    let first = p.sent_to(MAIN).len();
+    assert_eq!(first, 2);
+    // Make the next notice attempt fail: it is kept, and sent later.
+    let p2 = Arc::new(MemPublisher::default());
+    let broken = RuleFile {
+        origin: "rules/broken.yml".into(),
+        text: "title: x\n".into(),
+    };
+    let r2 = router(
+        &cfg(&[("TRAILGUARD_SEVERITY_TOPICS", "")]),
+        &[broken],
+        p2.clone(),
+    );
+    *p2.failures.lock().unwrap() = 1;
+    let quiet = payload(&[record("e2", "DescribeTrails", "bob").to_string()]);
+    r2.handle(quiet.clone()).await.unwrap();
+    assert!(p2.sent_to(MAIN).is_empty());
+    r2.handle(quiet).await.unwrap();
+    assert_eq!(p2.sent_to(MAIN).len(), 1);
+    drop(r);
 }
 
 #[tokio::test]

@@ -126,7 +126,45 @@ pub struct Alert {
 }
 
 fn text(v: Option<&str>) -> Option<String> {
-    v.map(str::to_string)
+    v.map(|s| capped(s, MAX_FIELD_CHARS))
+}
+
+/// Longest text kept in one field of an alert (user agent, error message,
+/// a resource, a rule's title or reference); the raw event keeps it whole.
+pub const MAX_FIELD_CHARS: usize = 1000;
+
+/// Longest rule description kept.
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+
+/// At most this many tags, references or false positives are shown.
+pub const MAX_LISTED_RULE_ITEMS: usize = 20;
+
+/// `s` cut to `max` characters with a marker saying so: alerts must fit in
+/// an SNS message, and a cut that is not announced would mislead.
+pub fn capped(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => format!(
+            "{}... [cut at {max} characters of {}]",
+            &s[..i],
+            s.chars().count()
+        ),
+    }
+}
+
+fn capped_list(items: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = items
+        .iter()
+        .take(MAX_LISTED_RULE_ITEMS)
+        .map(|s| capped(s, MAX_FIELD_CHARS))
+        .collect();
+    if items.len() > MAX_LISTED_RULE_ITEMS {
+        out.push(format!(
+            "... and {} more in the rule",
+            items.len() - MAX_LISTED_RULE_ITEMS
+        ));
+    }
+    out
 }
 
 /// The resources a record names.
@@ -135,16 +173,15 @@ fn resources(record: &Value) -> Vec<String> {
     if let Some(list) = record.get("resources").and_then(Value::as_array) {
         for r in list {
             if let Some(arn) = r.get("ARN").and_then(Value::as_str) {
-                out.push(arn.to_string());
+                out.push(capped(arn, MAX_FIELD_CHARS));
             }
         }
     }
     if let Some(params) = record.get("requestParameters").and_then(Value::as_object) {
         for k in RESOURCE_PARAMETERS {
             if let Some(v) = params.get(k).and_then(Value::as_str) {
-                let item = format!("{k}={v}");
                 if !out.iter().any(|o| o == v) {
-                    out.push(item);
+                    out.push(capped(&format!("{k}={v}"), MAX_FIELD_CHARS));
                 }
             }
         }
@@ -168,9 +205,12 @@ impl Alert {
         let mut a = Alert {
             id: String::new(),
             rule: rule.id.clone(),
-            title: rule.title.clone(),
+            title: capped(&rule.title, MAX_FIELD_CHARS),
             severity: hit.level,
-            description: rule.description.clone(),
+            description: rule
+                .description
+                .as_deref()
+                .map(|d| capped(d, MAX_DESCRIPTION_CHARS)),
             event_id: event_id.clone(),
             event_name: v.event_name().unwrap_or_default().to_string(),
             event_source: v.event_source().unwrap_or_default().to_string(),
@@ -192,9 +232,9 @@ impl Alert {
             } else {
                 vec![event_id]
             },
-            tags: rule.tags.clone(),
-            references: rule.references.clone(),
-            falsepositives: rule.falsepositives.clone(),
+            tags: capped_list(&rule.tags),
+            references: capped_list(&rule.references),
+            falsepositives: capped_list(&rule.falsepositives),
             rule_origin: rule.origin.clone(),
             event: record.clone(),
         };
@@ -205,7 +245,15 @@ impl Alert {
     fn compute_id(&self) -> String {
         let mut ids = self.event_ids.clone();
         ids.sort_unstable();
-        let text = format!("{}\n{}\n{}", self.rule, ids.join(","), self.count);
+        let text = format!(
+            "{}\n{}\n{}\n{}\n{}\n{}",
+            self.rule,
+            self.principal.as_deref().unwrap_or(""),
+            self.event_name,
+            self.event_time,
+            ids.join(","),
+            self.count
+        );
         Sha256::of(text.as_bytes()).hex()[..32].to_string()
     }
 
@@ -292,22 +340,24 @@ pub fn dedupe(alerts: Vec<Alert>) -> Vec<Alert> {
                 if !a.event_id.is_empty() && g.event_ids.len() < MAX_LISTED_EVENT_IDS {
                     g.event_ids.push(a.event_id.clone());
                 }
-                if a.event_time < g.event_time {
-                    g.event_time = a.event_time.clone();
-                    g.event_id = a.event_id.clone();
-                    g.event = a.event;
-                    g.source_ip = a.source_ip;
-                    g.user_agent = a.user_agent;
-                    g.resources = a.resources;
-                    g.error_code = a.error_code;
-                    g.error_message = a.error_message;
+                let last = if a.last_event_time > g.last_event_time {
+                    a.last_event_time.clone()
+                } else {
+                    g.last_event_time.clone()
+                };
+                let severity = a.severity.max(g.severity);
+                let (count, ids_listed) = (g.count, std::mem::take(&mut g.event_ids));
+                // The earliest timed event is the evidence, all its fields
+                // with it (an event without a time never displaces one with).
+                if !a.event_time.is_empty()
+                    && (g.event_time.is_empty() || a.event_time < g.event_time)
+                {
+                    *g = a;
                 }
-                if a.last_event_time > g.last_event_time {
-                    g.last_event_time = a.last_event_time;
-                }
-                if a.severity > g.severity {
-                    g.severity = a.severity;
-                }
+                g.count = count;
+                g.event_ids = ids_listed;
+                g.last_event_time = last;
+                g.severity = severity;
             }
         }
     }

@@ -80,13 +80,28 @@ pub fn subject(a: &Alert) -> String {
     } else {
         String::new()
     };
-    sns_subject(&format!(
-        "[{}] {}: {} by {}{count}",
-        severity_tag(a.severity),
-        a.title,
+    let prefix = format!("[{}] ", severity_tag(a.severity));
+    let suffix = sns_subject(&format!(
+        ": {} by {}{count}",
         a.event_name,
         short_principal(a)
-    ))
+    ));
+    let mut title = sns_subject(&a.title);
+    // A title in a non-Latin script is all `?` once made ASCII: the rule
+    // id says more.
+    if title.chars().filter(|c| *c == '?').count() * 2 > title.len() {
+        title = sns_subject(&a.rule);
+    }
+    // Cut the title, not who did what.
+    let room = super::MAX_SUBJECT.saturating_sub(prefix.len() + suffix.len());
+    if room >= 12 {
+        if title.len() > room {
+            title = format!("{}...", &title[..room - 3]);
+        }
+        format!("{prefix}{title}{suffix}")
+    } else {
+        sns_subject(&format!("{prefix}{title}{suffix}"))
+    }
 }
 
 /// The alert as JSON (the `default` rendering; what `scan --output json`
@@ -326,10 +341,10 @@ pub fn chatbot(a: &Alert) -> Value {
             "eventType": a.rule,
             "relatedResources": a.resources,
             "additionalContext": {
-                "severity": a.severity,
-                "principal": a.principal,
+                "severity": a.severity.as_str(),
+                "principal": a.principal.as_deref().unwrap_or("unknown"),
                 "eventID": a.event_id,
-                "count": a.count,
+                "count": a.count.to_string(),
             },
         },
     })
@@ -383,6 +398,17 @@ mod tests {
         long.title = "é".repeat(300);
         let s = subject(&long);
         assert!(s.len() <= 99 && s.is_ascii() && !s.contains('\n'));
+        assert_eq!(
+            s,
+            "[CRITICAL] r-stop: StopLogging by assumed-role/Admin/alice"
+        );
+        long.title = format!("A very long title {}", "x".repeat(200));
+        let s = subject(&long);
+        assert!(s.len() <= 99, "{s}");
+        assert!(
+            s.ends_with("...: StopLogging by assumed-role/Admin/alice"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -113,6 +113,7 @@ fn part(a: &Alert, chunk: &str, i: usize, n: usize) -> String {
 /// A message about trailguard itself (a rule file that did not load, a
 /// tuning entry naming no rule): every renderer shows the text as is.
 pub fn notice(subject: &str, text: &str, severity: Level) -> SnsMessage {
+    let text = &super::detection::capped(text, 40_000);
     let id = crate::integrity::gzip::Sha256::of(format!("{subject}\n{text}").as_bytes()).hex()
         [..32]
         .to_string();
@@ -182,22 +183,52 @@ pub fn alert_messages(a: &Alert, max_bytes: usize) -> Vec<SnsMessage> {
     loop {
         let pieces = chunks(&raw, chunk_size);
         let n = pieces.len();
-        let first = primary(a, None, n);
-        let mut out = vec![msg(render::subject(a), first)];
+        let mut out = vec![msg(render::subject(a), primary(a, None, n))];
         for (i, c) in pieces.iter().enumerate() {
             let suffix = format!(" (event {}/{n})", i + 1);
             out.push(msg(subject_with_suffix(a, &suffix), part(a, c, i + 1, n)));
         }
-        let too_big = out.iter().skip(1).any(|m| m.message.len() > limit);
-        if !too_big || chunk_size <= 256 {
+        if out.iter().skip(1).all(|m| m.message.len() <= limit) || chunk_size <= 64 {
+            // Every field of an alert is capped (see `detection`), so the
+            // first message fits any limit SNS allows; should it not, a
+            // minimal one says where the alert is rather than failing the
+            // batch on every retry.
+            if let Some(first) = out.first_mut() {
+                if first.message.len() > limit {
+                    first.message = minimal(a);
+                }
+            }
+            out.retain(|m| m.message.len() <= limit);
             return out;
         }
         chunk_size = chunk_size * 3 / 4;
     }
 }
 
+/// The smallest rendering of an alert: what, who, which rule, and that the
+/// rest is in the function's log line for the alert ID.
+fn minimal(a: &Alert) -> String {
+    let text = format!(
+        "[{}] {} ({}): {} by {} at {}. This alert was too large for one message; its full \
+         text is in the alert router's log line with alert ID {}.",
+        severity_tag(a.severity),
+        super::detection::capped(&a.title, 200),
+        a.rule,
+        super::detection::capped(&a.event_name, 200),
+        super::detection::capped(a.principal.as_deref().unwrap_or("unknown"), 300),
+        super::detection::capped(&a.event_time, 40),
+        a.id
+    );
+    let default = json!({"source": "trailguard", "kind": "detection", "id": a.id, "rule": a.rule,
+        "severity": a.severity, "eventID": super::detection::capped(&a.event_id, 200), "truncated": true, "text": text});
+    let https = json!({"version": "1.0", "source": "custom",
+        "content": {"textType": "client-markdown", "title": format!("[{}] {}", severity_tag(a.severity), super::detection::capped(&a.title, 200)), "description": text}});
+    structure(default.to_string(), text, https.to_string())
+}
+
 /// Groups messages into `PublishBatch` calls: at most ten entries and
-/// `max_bytes` in total each, in order.
+/// `max_bytes` in total each, in order. A message larger than `max_bytes`
+/// on its own goes alone (the caller keeps messages under SNS's limit).
 pub fn batches(messages: &[SnsMessage], max_bytes: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
@@ -220,6 +251,7 @@ pub fn batches(messages: &[SnsMessage], max_bytes: usize) -> Vec<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alert::detection;
     use crate::detect::{Hit, Rule};
     use serde_json::Value;
 
@@ -309,6 +341,37 @@ mod tests {
         }
         assert_eq!(b.iter().map(Range::len).sum::<usize>(), big.len());
         assert!(batches(&[], MAX_BATCH_BYTES).is_empty());
+    }
+
+    #[test]
+    fn every_message_fits_even_with_hostile_fields() {
+        let mut a = alert(300_000, Level::High);
+        a.error_message = Some(detection::capped(
+            &"e".repeat(500_000),
+            detection::MAX_FIELD_CHARS,
+        ));
+        a.resources = (0..60)
+            .map(|i| {
+                detection::capped(
+                    &format!("{i}{}", "r".repeat(5000)),
+                    detection::MAX_FIELD_CHARS,
+                )
+            })
+            .collect();
+        a.description = Some("d".repeat(3000));
+        for max in [8 * 1024, 64 * 1024, MAX_MESSAGE_BYTES] {
+            let ms = alert_messages(&a, max);
+            assert!(ms.len() >= 2, "{max}");
+            for m in &ms {
+                assert!(m.size() <= max, "{max}: {}", m.size());
+            }
+        }
+        // Absurd fields the caps do not bound: the minimal message.
+        let mut b = alert(10, Level::High);
+        b.resources = vec!["r".repeat(100_000); 5];
+        let ms = alert_messages(&b, 8 * 1024);
+        assert!(ms[0].size() <= 8 * 1024);
+        assert!(ms[0].message.contains("too large for one message"));
     }
 
     #[test]

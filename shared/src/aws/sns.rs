@@ -5,7 +5,7 @@ use aws_sdk_sns::types::PublishBatchRequestEntry;
 use aws_sdk_sns::Client;
 
 use super::error::port_error;
-use crate::alert::sns::{SnsMessage, MAX_BATCH_ENTRIES};
+use crate::alert::sns::{batches, SnsMessage, MAX_BATCH_BYTES};
 use crate::ports::{Notification, Notifier, PortError, Publisher};
 
 /// Publishes to one SNS topic.
@@ -66,7 +66,9 @@ impl Publisher for SnsPublisher {
         topic_arn: &str,
         messages: &[SnsMessage],
     ) -> Result<(), PortError> {
-        for chunk in messages.chunks(MAX_BATCH_ENTRIES) {
+        // SNS caps a call at ten entries and 256 KiB in total.
+        for range in batches(messages, MAX_BATCH_BYTES) {
+            let chunk = &messages[range];
             // Entry IDs are the positions in the chunk, so failures map back.
             let mut pending: Vec<usize> = (0..chunk.len()).collect();
             let mut attempt = 0;
@@ -126,11 +128,21 @@ impl Publisher for SnsPublisher {
                 tracing::warn!(topic = topic_arn, failed = %describe(), attempt, "retrying failed PublishBatch entries");
                 tokio::time::sleep(std::time::Duration::from_millis(100 << (2 * attempt))).await;
                 attempt += 1;
-                pending = failed
+                let retry: Vec<usize> = failed
                     .iter()
                     .filter_map(|f| f.id().parse::<usize>().ok())
                     .filter(|&i| i < chunk.len())
                     .collect();
+                // An entry SNS reports failed under an ID we did not send
+                // cannot be retried, and must not be taken as delivered.
+                if retry.len() != failed.len() {
+                    return Err(PortError::BadResponse {
+                        operation: "PublishBatch",
+                        resource: topic_arn.to_string(),
+                        message: describe(),
+                    });
+                }
+                pending = retry;
             }
         }
         Ok(())

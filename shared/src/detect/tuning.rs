@@ -142,7 +142,12 @@ impl Tuning {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             allow.push(Allow {
-                rules: a.rules.into_iter().filter(|r| r != "*").collect(),
+                // "*" anywhere in the list means every rule.
+                rules: if a.rules.iter().any(|r| r == "*") {
+                    Vec::new()
+                } else {
+                    a.rules
+                },
                 principals: a.principals.iter().map(|p| pattern(p, true)).collect(),
                 source_ips,
                 user_agents: a.user_agents.iter().map(|p| pattern(p, false)).collect(),

@@ -35,9 +35,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cfg.rules.push(Location::Path(dir.into()));
     }
     let sdk = load_config().await;
-    let files = rules::read_locations::<trailguard::aws::S3Store>(None, &cfg.rules).await?;
+    let read = rules::read_locations::<trailguard::aws::S3Store>(None, &cfg.rules).await?;
     let tuning = rules::read_tuning::<trailguard::aws::S3Store>(None, &cfg).await?;
-    let loaded = rules::build(&cfg, &files, tuning, cfg.min_severity);
+    let loaded = rules::build_read(&cfg, &read, tuning, cfg.min_severity);
     let active = loaded.active();
     let router = Router::new(&cfg, loaded, Some(SnsPublisher::new(&sdk)));
     let ready_ns = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
