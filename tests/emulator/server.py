@@ -70,6 +70,19 @@ Control endpoints (plain JSON, no signing, never delayed, never counted)
          "requests": [{"service": "s3", "operation": "GetObject", "count": 2}, ...]}
 
 ``DELETE /_trailguard/requests``     reset only the request counters.
+``POST   /_trailguard/trail-status`` extra ``GetTrailStatus`` fields moto does
+                                     not return, merged into its answer
+                                     (``null`` removes a field)::
+
+        {"trail": "main-trail", "fields": {"LatestDeliveryError": "AccessDenied",
+         "LatestDigestDeliveryTime": 1767225600}}
+
+                                     Successful CloudTrail control-plane calls
+                                     (CreateTrail, StopLogging, StartLogging,
+                                     UpdateTrail, DeleteTrail,
+                                     PutEventSelectors) are added to the
+                                     ``LookupEvents`` history, the caller's
+                                     access key as user name.
 ``GET    /_trailguard/sns``          every message SNS accepted (Publish and
                                      PublishBatch), with what a subscriber of
                                      each protocol receives (``delivered``:
@@ -115,6 +128,11 @@ CLOUDTRAIL_TARGET_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_201311
 CLOUDTRAIL_SHORT_PREFIX = "CloudTrail_20131101"
 TARGET_LIST_PUBLIC_KEYS = CLOUDTRAIL_TARGET_PREFIX + ".ListPublicKeys"
 TARGET_LOOKUP_EVENTS = CLOUDTRAIL_TARGET_PREFIX + ".LookupEvents"
+# CloudTrail operations the middleware watches on their way through moto.
+CLOUDTRAIL_OBSERVED = {
+    "GetTrailStatus", "StopLogging", "StartLogging", "UpdateTrail", "DeleteTrail",
+    "PutEventSelectors", "CreateTrail",
+}
 
 CONTROL_PREFIX = "/_trailguard/"
 DEFAULT_REGION = "us-east-1"
@@ -588,6 +606,54 @@ class State:
         self.public_keys_page_size: int | None = None
         self.latency_ms = self.default_latency_ms
         self.sns_published: list[dict] = []
+        self.trail_status: dict[str, dict] = {}
+
+    # -- CloudTrail: status fields moto lacks, and event history ---------
+
+    def set_trail_status(self, body: dict) -> dict:
+        trail = body.get("trail")
+        fields = body.get("fields")
+        if not isinstance(trail, str) or not trail or not isinstance(fields, dict):
+            raise ControlError("expected {'trail': NAME_OR_ARN, 'fields': {...}}")
+        name = trail.rsplit("/", 1)[-1]
+        with self.lock:
+            self.trail_status.setdefault(name, {}).update(fields)
+            return {"ok": True, "trail": name, "fields": self.trail_status[name]}
+
+    def trail_status_overrides(self, name_or_arn: str) -> dict:
+        with self.lock:
+            return dict(self.trail_status.get(str(name_or_arn).rsplit("/", 1)[-1], {}))
+
+    def record_control_plane_call(self, req: "AwsRequest", params: dict) -> None:
+        """Adds a successful CloudTrail control-plane call to the region's
+        event history, as CloudTrail itself records it, with the caller's
+        access key as its user name."""
+        match = CREDENTIAL_RE.search(req.environ.get("HTTP_AUTHORIZATION", "") or "")
+        access_key = match.group(1).split("/")[0] if match else "anonymous"
+        name = params.get("Name") or params.get("TrailName") or ""
+        arn = name if str(name).startswith("arn:") else f"arn:aws:cloudtrail:{req.region}:{ACCOUNT_ID}:trail/{name}"
+        event_id = str(uuid.uuid4())
+        at = now()
+        record = {
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "principalId": access_key, "accountId": ACCOUNT_ID,
+                             "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/{access_key}", "userName": access_key,
+                             "accessKeyId": access_key},
+            "eventTime": iso8601(at), "eventSource": "cloudtrail.amazonaws.com", "eventName": req.operation,
+            "awsRegion": req.region, "sourceIPAddress": "127.0.0.1",
+            "userAgent": req.environ.get("HTTP_USER_AGENT", "") or "unknown",
+            "requestParameters": {"name": name}, "responseElements": None,
+            "requestID": str(uuid.uuid4()), "eventID": event_id, "readOnly": False,
+            "resources": [{"type": "AWS::CloudTrail::Trail", "ARN": arn}],
+            "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": ACCOUNT_ID,
+            "eventCategory": "Management",
+        }
+        self.add_events({"region": req.region, "events": [{
+            "EventId": event_id, "EventName": req.operation, "EventSource": "cloudtrail.amazonaws.com",
+            "Username": access_key, "AccessKeyId": access_key, "ReadOnly": False, "EventTime": at,
+            "Resources": [{"ResourceType": "AWS::CloudTrail::Trail", "ResourceName": arn}],
+            "CloudTrailEvent": record,
+        }]})
 
     # -- SNS deliveries -------------------------------------------------
 
@@ -1004,6 +1070,8 @@ class TrailguardEmulator:
 
         if req.target in (TARGET_LIST_PUBLIC_KEYS, TARGET_LOOKUP_EVENTS):
             return self._cloudtrail(req, start_response)
+        if req.target.startswith(CLOUDTRAIL_TARGET_PREFIX + ".") and req.operation in CLOUDTRAIL_OBSERVED:
+            return self._cloudtrail_observed(req, environ, start_response)
         if req.service == "sns" and req.operation in ("Publish", "PublishBatch") and req.body is not None:
             entries = self.state.sns_entries(req)
 
@@ -1014,6 +1082,40 @@ class TrailguardEmulator:
 
             return self.moto_app(environ, recording_start_response)
         return self.moto_app(environ, start_response)
+
+    def _cloudtrail_observed(self, req: AwsRequest, environ, start_response):
+        """moto answers; GetTrailStatus gets the configured extra fields, and a
+        successful control-plane call is added to the event history."""
+        body = read_body(environ) if req.body is None else req.body
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            params = {}
+        if not isinstance(params, dict):
+            params = {}
+        app_iter, status, headers = run_wsgi_app(self.moto_app, environ)
+        try:
+            payload = b"".join(app_iter)
+        finally:
+            if hasattr(app_iter, "close"):
+                app_iter.close()
+        code = int(status.split(" ", 1)[0])
+        if code == 200 and req.operation == "GetTrailStatus":
+            extra = self.state.trail_status_overrides(params.get("Name", ""))
+            if extra:
+                doc = json.loads(payload or b"{}")
+                for k, v in extra.items():
+                    if v is None:
+                        doc.pop(k, None)
+                    else:
+                        doc[k] = v
+                payload = json.dumps(doc).encode()
+        elif code == 200:
+            self.state.record_control_plane_call(req, params)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(payload))))
+        start_response(status, headers)
+        return [payload]
 
     def _cloudtrail(self, req: AwsRequest, start_response):
         body = read_body(req.environ) if req.body is None else req.body
@@ -1063,6 +1165,7 @@ class TrailguardEmulator:
             ("DELETE", "faults"): lambda: (self._clear_faults(), {"ok": True})[1],
             ("GET", "requests"): state.counts_report,
             ("GET", "sns"): state.sns_report,
+            ("POST", "trail-status"): lambda: state.set_trail_status(body),
             ("DELETE", "requests"): lambda: (self._clear_counts(), {"ok": True})[1],
             ("POST", "config"): lambda: self._configure(body),
             ("POST", "reset"): self._reset,

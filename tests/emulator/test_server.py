@@ -644,6 +644,40 @@ def test_request_counters_reset(server):
     assert server.ok("GET", "requests") == {"total": 0, "counts": {}, "requests": []}
 
 
+def test_trail_status_overrides_and_control_plane_history(server):
+    server.ok("POST", "reset")
+    server.client("s3").create_bucket(Bucket="trail-logs")
+    ct = server.client("cloudtrail")
+    arn = ct.create_trail(Name="main-trail", S3BucketName="trail-logs", IsMultiRegionTrail=True)["TrailARN"]
+    ct.start_logging(Name="main-trail")
+    ct.stop_logging(Name="main-trail")
+    status = ct.get_trail_status(Name="main-trail")
+    assert status["IsLogging"] is False
+    assert "LatestDeliveryError" not in status
+    server.ok("POST", "trail-status", {"trail": arn, "fields": {
+        "LatestDeliveryError": "AccessDenied", "LatestDigestDeliveryTime": 1767225600}})
+    status = ct.get_trail_status(Name=arn)
+    assert status["LatestDeliveryError"] == "AccessDenied"
+    assert status["LatestDigestDeliveryTime"].year == 2026
+    server.ok("POST", "trail-status", {"trail": "main-trail", "fields": {"LatestDeliveryError": None}})
+    assert "LatestDeliveryError" not in ct.get_trail_status(Name="main-trail")
+    # The control-plane calls are in the event history, newest first.
+    events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "StopLogging"}])["Events"]
+    assert len(events) == 1
+    assert events[0]["Username"] == "AKIDTESTING"
+    record = json.loads(events[0]["CloudTrailEvent"])
+    assert record["requestParameters"] == {"name": "main-trail"}
+    assert record["resources"][0]["ARN"] == arn
+    names = [e["EventName"] for e in ct.lookup_events()["Events"]]
+    assert names == ["StopLogging", "StartLogging", "CreateTrail"]
+    # A failed call is not recorded.
+    with pytest.raises(ClientError):
+        ct.stop_logging(Name="no-such-trail")
+    assert len(ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "StopLogging"}])["Events"]) == 1
+    with pytest.raises(Exception):
+        server.ok("POST", "trail-status", {"trail": "x"})
+
+
 def test_sns_deliveries_per_protocol(server):
     server.ok("POST", "reset")
     sns = server.client("sns")
