@@ -11,6 +11,8 @@
 //! - [`alert`]: turning findings into messages for people.
 //! - [`ports`]: the small traits through which the core reaches AWS;
 //!   [`aws`] implements them with the AWS SDK.
+//! - [`watchdog`]: the logging watchdog's decisions (trail checks, repairs,
+//!   selector analysis, alert memory), pure.
 
 pub mod alert;
 pub mod aws;
@@ -25,3 +27,4 @@ pub mod synth;
 #[cfg(feature = "synth")]
 pub mod testing;
 pub mod validate;
+pub mod watchdog;
