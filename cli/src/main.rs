@@ -6,6 +6,7 @@ mod rulescmd;
 mod rulesopt;
 mod scan;
 mod validate;
+mod watchdog;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,9 @@ enum Command {
     /// Run the detection rules (built-ins plus yours) over CloudTrail files:
     /// log files, JSON arrays or lines of records, CloudWatch Logs events.
     Scan(scan::Args),
+    /// One pass of the logging watchdog: is every trail logging,
+    /// delivering and configured as required? Repairs what it may.
+    Watchdog(watchdog::Args),
     /// Check rule files, or list the rules that would run.
     #[command(subcommand)]
     Rules(rulescmd::Command),
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
             Command::Validate(args) => validate::run(args).await,
             Command::Scan(args) => scan::run(args).await,
             Command::Rules(cmd) => rulescmd::run(cmd).await,
+            Command::Watchdog(args) => watchdog::run(args).await,
         }
     })
 }

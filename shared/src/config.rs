@@ -51,6 +51,33 @@ pub const SNS_MAX_BYTES: &str = "TRAILGUARD_SNS_MAX_BYTES";
 /// Cap on a CloudWatch Logs payload's inflated size, in bytes.
 pub const MAX_PAYLOAD_INFLATED_BYTES: &str = "TRAILGUARD_MAX_PAYLOAD_INFLATED_BYTES";
 
+/// Trails the watchdog checks, names or ARNs, comma-separated (default: all).
+pub const WATCHDOG_TRAILS: &str = "TRAILGUARD_WATCHDOG_TRAILS";
+/// `true` for passes that report only.
+pub const DRY_RUN: &str = "TRAILGUARD_DRY_RUN";
+/// The bucket holding the watchdog's alert state.
+pub const STATE_BUCKET: &str = "TRAILGUARD_STATE_BUCKET";
+/// The state object's key.
+pub const STATE_KEY: &str = "TRAILGUARD_STATE_KEY";
+/// Hours after which a persisting problem is told again.
+pub const RENOTIFY_HOURS: &str = "TRAILGUARD_RENOTIFY_HOURS";
+/// The account the watchdog runs in (found from the function's ARN in Lambda).
+pub const ACCOUNT_ID: &str = "TRAILGUARD_ACCOUNT_ID";
+/// The CloudWatch Logs group ARN the trail must deliver to.
+pub const CLOUDWATCH_LOGS_GROUP_ARN: &str = "TRAILGUARD_CLOUDWATCH_LOGS_GROUP_ARN";
+/// The role CloudTrail delivers to CloudWatch Logs with.
+pub const CLOUDWATCH_LOGS_ROLE_ARN: &str = "TRAILGUARD_CLOUDWATCH_LOGS_ROLE_ARN";
+/// Buckets whose S3 data events must be recorded, comma-separated.
+pub const DATA_EVENT_BUCKETS: &str = "TRAILGUARD_DATA_EVENT_BUCKETS";
+/// `false` when DynamoDB data events are not required.
+pub const DYNAMODB_DATA_EVENTS: &str = "TRAILGUARD_DYNAMODB_DATA_EVENTS";
+/// Minutes after which the last log delivery is too old.
+pub const MAX_DELIVERY_AGE_MINUTES: &str = "TRAILGUARD_MAX_DELIVERY_AGE_MINUTES";
+/// Minutes after which the last digest delivery is too old.
+pub const MAX_DIGEST_AGE_MINUTES: &str = "TRAILGUARD_MAX_DIGEST_AGE_MINUTES";
+/// Minutes after which the last CloudWatch Logs delivery is too old.
+pub const MAX_CLOUDWATCH_LOGS_AGE_MINUTES: &str = "TRAILGUARD_MAX_CLOUDWATCH_LOGS_AGE_MINUTES";
+
 /// A variable that is set but unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("environment variable {name}={value:?}: {why}")]
@@ -325,6 +352,146 @@ pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig,
     })
 }
 
+/// What the watchdog reads from the environment (the pass's settings, the
+/// state object, the topic).
+#[derive(Debug, Clone)]
+pub struct WatchdogConfig {
+    /// The pass (region and account are filled in by the caller).
+    pub trails: Vec<String>,
+    /// Report only.
+    pub dry_run: bool,
+    /// The requirements, validated.
+    pub requirements: crate::watchdog::requirements::Requirements,
+    /// Re-notify interval.
+    pub renotify: chrono::Duration,
+    /// `(bucket, key)` of the state object.
+    pub state: Option<(String, String)>,
+    /// The caller's account, when configured.
+    pub account: Option<String>,
+    /// The alert topic.
+    pub topic: Option<String>,
+}
+
+/// The environment variable that sets a check's mode:
+/// `TRAILGUARD_CHECK_LOGGING`, `TRAILGUARD_CHECK_EVENT_SELECTORS`...
+pub fn check_mode_variable(check: crate::watchdog::model::CheckName) -> String {
+    format!("TRAILGUARD_CHECK_{}", check.as_str().to_ascii_uppercase())
+}
+
+/// Reads the watchdog's configuration through `get`.
+pub fn watchdog_from(get: impl Fn(&str) -> Option<String>) -> Result<WatchdogConfig, ConfigError> {
+    use crate::watchdog::model::CheckName;
+    use crate::watchdog::requirements::{Mode, Requirements};
+    let text = |name: &str| {
+        get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let list = |name: &str| -> Vec<String> {
+        text(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let err = |name: &'static str, value: &str, why: String| ConfigError {
+        name,
+        value: value.to_string(),
+        why,
+    };
+    let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+        match text(name)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some("false" | "0" | "no") => Ok(false),
+            Some(v) => Err(err(name, v, "expected true or false".into())),
+        }
+    };
+    let minutes =
+        |name: &'static str, default: chrono::Duration| -> Result<chrono::Duration, ConfigError> {
+            match text(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<i64>() {
+                    Ok(n) if n > 0 && n <= 60 * 24 * 30 => Ok(chrono::Duration::minutes(n)),
+                    _ => Err(err(name, &v, "expected minutes, 1 to 43200".into())),
+                },
+            }
+        };
+    let mut req = Requirements::default();
+    for check in CheckName::ALL {
+        let var = check_mode_variable(check);
+        if let Some(v) = text(&var) {
+            let mode: Mode = v.parse().map_err(
+                |e: crate::watchdog::requirements::UnknownMode| ConfigError {
+                    name: "TRAILGUARD_CHECK_*",
+                    value: format!("{var}={v}"),
+                    why: e.to_string(),
+                },
+            )?;
+            req.set_mode(check, mode);
+        }
+    }
+    req.kms_key = text(KMS_KEY_ARN);
+    req.cloudwatch_logs_group_arn = text(CLOUDWATCH_LOGS_GROUP_ARN);
+    req.cloudwatch_logs_role_arn = text(CLOUDWATCH_LOGS_ROLE_ARN);
+    // A configured key or log group can be repaired to unless told otherwise.
+    if req.kms_key.is_some() && text(&check_mode_variable(CheckName::KmsEncryption)).is_none() {
+        req.kms_encryption = Mode::Repair;
+    }
+    if req.cloudwatch_logs_group_arn.is_some()
+        && req.cloudwatch_logs_role_arn.is_some()
+        && text(&check_mode_variable(CheckName::CloudwatchLogs)).is_none()
+    {
+        req.cloudwatch_logs = Mode::Repair;
+    }
+    req.s3_data_buckets = list(DATA_EVENT_BUCKETS);
+    req.dynamodb_data_events = flag(DYNAMODB_DATA_EVENTS, true)?;
+    req.max_delivery_age = minutes(MAX_DELIVERY_AGE_MINUTES, req.max_delivery_age)?;
+    req.max_digest_age = minutes(MAX_DIGEST_AGE_MINUTES, req.max_digest_age)?;
+    req.max_cloudwatch_logs_age =
+        minutes(MAX_CLOUDWATCH_LOGS_AGE_MINUTES, req.max_cloudwatch_logs_age)?;
+    req.validate()
+        .map_err(|e| err("TRAILGUARD_CHECK_*", "", e.to_string()))?;
+    let renotify = match text(RENOTIFY_HOURS) {
+        None => chrono::Duration::hours(24),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=24 * 90).contains(&n) => chrono::Duration::hours(n),
+            _ => return Err(err(RENOTIFY_HOURS, &v, "expected hours, 1 to 2160".into())),
+        },
+    };
+    let state = match (text(STATE_BUCKET), text(STATE_KEY)) {
+        (Some(b), k) => Some((
+            b,
+            k.unwrap_or_else(|| "trailguard/watchdog-state.json".into()),
+        )),
+        (None, Some(k)) => return Err(err(STATE_KEY, &k, format!("set without {STATE_BUCKET}"))),
+        (None, None) => None,
+    };
+    let account = text(ACCOUNT_ID);
+    if let Some(a) = &account {
+        if !crate::cloudtrail::keys::is_account(a) {
+            return Err(err(ACCOUNT_ID, a, "expected a 12-digit account ID".into()));
+        }
+    }
+    Ok(WatchdogConfig {
+        trails: list(WATCHDOG_TRAILS),
+        dry_run: flag(DRY_RUN, false)?,
+        requirements: req,
+        renotify,
+        state,
+        account,
+        topic: text(TOPIC_ARN),
+    })
+}
+
 /// The alert topic, if configured.
 pub fn topic_from(get: impl Fn(&str) -> Option<String>) -> Option<String> {
     get(TOPIC_ARN)
@@ -420,6 +587,54 @@ mod tests {
         ] {
             let e = router_from(env(&[(k, v)])).unwrap_err();
             assert_eq!(e.name, k, "{e}");
+        }
+    }
+
+    #[test]
+    fn watchdog_defaults_and_values() {
+        use crate::watchdog::requirements::Mode;
+        let c = watchdog_from(env(&[])).unwrap();
+        assert!(c.trails.is_empty() && !c.dry_run && c.state.is_none());
+        assert_eq!(c.requirements.logging, Mode::Repair);
+        assert_eq!(c.requirements.kms_encryption, Mode::Alert);
+        assert_eq!(c.renotify, chrono::Duration::hours(24));
+        let c = watchdog_from(env(&[
+            (
+                WATCHDOG_TRAILS,
+                "main, arn:aws:cloudtrail:us-east-1:111122223333:trail/b",
+            ),
+            (DRY_RUN, "true"),
+            (STATE_BUCKET, "state"),
+            ("TRAILGUARD_CHECK_EVENT_SELECTORS", "alert"),
+            (KMS_KEY_ARN, "arn:aws:kms:us-east-1:111122223333:key/k"),
+            (DATA_EVENT_BUCKETS, "artifacts"),
+            (MAX_DIGEST_AGE_MINUTES, "180"),
+            (RENOTIFY_HOURS, "4"),
+        ]))
+        .unwrap();
+        assert_eq!(c.trails.len(), 2);
+        assert!(c.dry_run);
+        assert_eq!(
+            c.state,
+            Some(("state".into(), "trailguard/watchdog-state.json".into()))
+        );
+        assert_eq!(c.requirements.event_selectors, Mode::Alert);
+        assert_eq!(c.requirements.kms_encryption, Mode::Repair);
+        assert_eq!(
+            c.requirements.max_digest_age,
+            chrono::Duration::minutes(180)
+        );
+        assert_eq!(c.renotify, chrono::Duration::hours(4));
+        for (k, v) in [
+            ("TRAILGUARD_CHECK_LOGGING", "fix"),
+            (DRY_RUN, "maybe"),
+            (RENOTIFY_HOURS, "0"),
+            (STATE_KEY, "k"),
+            (ACCOUNT_ID, "12"),
+            (MAX_DELIVERY_AGE_MINUTES, "-5"),
+            ("TRAILGUARD_CHECK_KMS_ENCRYPTION", "repair"),
+        ] {
+            assert!(watchdog_from(env(&[(k, v)])).is_err(), "{k}={v}");
         }
     }
 

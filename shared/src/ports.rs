@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 
 use crate::alert::sns::SnsMessage;
 use crate::integrity::logfile::Encryption;
+use crate::watchdog::checks::TrailUpdate;
+use crate::watchdog::model::{Selectors, TrailInfo, TrailStatus};
 
 /// An infrastructure failure: the call did not give an answer to reason on.
 ///
@@ -36,6 +38,16 @@ pub enum PortError {
         /// The bucket, key or ARN.
         resource: String,
         /// What went wrong.
+        message: String,
+    },
+    /// The named resource does not exist (a trail deleted, a name mistyped).
+    #[error("{operation}: {resource} not found: {message}")]
+    NotFound {
+        /// The API operation.
+        operation: &'static str,
+        /// The name or ARN.
+        resource: String,
+        /// AWS's message.
         message: String,
     },
     /// The response was not what the API promises.
@@ -189,6 +201,83 @@ impl Notification {
 pub trait Notifier: Send + Sync {
     /// Publishes one notification; an error means it was not delivered.
     fn publish(&self, n: &Notification) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Who stopped a trail, from CloudTrail's event history (`LookupEvents`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopEvent {
+    /// `EventId`.
+    pub event_id: String,
+    /// `EventTime`.
+    pub time: DateTime<Utc>,
+    /// `Username` (IAM user, role session name or root).
+    pub username: Option<String>,
+    /// The acting principal's ARN, from the record.
+    pub principal: Option<String>,
+    /// `sourceIPAddress`, from the record.
+    pub source_ip: Option<String>,
+    /// `userAgent`, from the record.
+    pub user_agent: Option<String>,
+    /// `eventName`: `StopLogging` or `DeleteTrail`.
+    pub event_name: String,
+}
+
+/// A trail's controls, called in the region given (a trail's settings can
+/// only be changed in its home region).
+pub trait TrailControl: Send + Sync {
+    /// Every trail visible from `region`, shadow trails included.
+    fn describe_trails(
+        &self,
+        region: &str,
+    ) -> impl Future<Output = Result<Vec<TrailInfo>, PortError>> + Send;
+    /// `GetTrailStatus`.
+    fn status(
+        &self,
+        region: &str,
+        trail: &str,
+    ) -> impl Future<Output = Result<TrailStatus, PortError>> + Send;
+    /// `GetEventSelectors`.
+    fn selectors(
+        &self,
+        region: &str,
+        trail: &str,
+    ) -> impl Future<Output = Result<Selectors, PortError>> + Send;
+    /// `StartLogging`.
+    fn start_logging(
+        &self,
+        region: &str,
+        trail: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// `UpdateTrail` with only the fields to change.
+    fn update_trail(
+        &self,
+        region: &str,
+        trail: &str,
+        update: &TrailUpdate,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// `PutEventSelectors` (basic or advanced, as given).
+    fn put_selectors(
+        &self,
+        region: &str,
+        trail: &str,
+        selectors: &Selectors,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// `StopLogging` and `DeleteTrail` events naming the trail since a
+    /// time, newest first (`LookupEvents`).
+    fn stop_events(
+        &self,
+        region: &str,
+        trail_arn: &str,
+        since: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<StopEvent>, PortError>> + Send;
+}
+
+/// A small object the watchdog owns, for its alert state.
+pub trait StateStore: Send + Sync {
+    /// The stored text, `None` when there is none yet.
+    fn load(&self) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
+    /// Replaces the stored text.
+    fn save(&self, text: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 /// Where detection alerts go: prepared SNS messages (see

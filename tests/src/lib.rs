@@ -86,6 +86,23 @@ impl Emulator {
             .await
     }
 
+    /// An SDK configuration for another region and caller (the access key
+    /// is the user name the emulator records in the event history).
+    pub async fn sdk_config_as(&self, region: &str, access_key: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(Region::new(region.to_string()))
+            .credentials_provider(Credentials::new(
+                access_key.to_string(),
+                "testing",
+                None,
+                None,
+                "trailguard-tests",
+            ))
+            .load()
+            .await
+    }
+
     /// Environment variables that point the SDK (and the AWS CLI) here.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![

@@ -14,6 +14,7 @@ pub mod detection;
 pub mod integrity;
 pub mod render;
 pub mod sns;
+pub mod watchdog;
 
 pub use detection::{dedupe, evaluate, Alert, Evaluation};
 pub use integrity::{integrity_notification, subject, MAX_FINDINGS_BYTES, MAX_SUBJECT};

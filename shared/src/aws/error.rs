@@ -14,6 +14,9 @@ const DENIED: [&str; 6] = [
     "ExpiredToken",
 ];
 
+/// Error codes that mean "no such thing" where the caller asked by name.
+const NOT_FOUND: [&str; 2] = ["TrailNotFoundException", "ResourceNotFoundException"];
+
 /// Maps any SDK error; callers handle "not found" themselves first.
 pub(crate) fn port_error<E, R>(
     operation: &'static str,
@@ -26,6 +29,11 @@ where
 {
     let message = DisplayErrorContext(e).to_string();
     match e.code() {
+        Some(code) if NOT_FOUND.contains(&code) => PortError::NotFound {
+            operation,
+            resource: resource.to_string(),
+            message,
+        },
         Some(code) if DENIED.contains(&code) => PortError::AccessDenied {
             operation,
             resource: resource.to_string(),

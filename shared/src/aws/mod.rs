@@ -7,10 +7,13 @@ mod cloudtrail;
 mod error;
 mod s3;
 mod sns;
+mod state;
+mod trailcontrol;
 
 pub use cloudtrail::CloudTrailApi;
 pub use s3::S3Store;
 pub use sns::{SnsNotifier, SnsPublisher};
+pub use state::S3StateObject;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 

@@ -1,0 +1,41 @@
+#![recursion_limit = "256"]
+//! Lambda entry point: reads configuration, builds the CloudTrail, S3 and
+//! SNS clients once, and runs a pass for every scheduled event.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use logging_watchdog::Watchdog;
+use serde_json::Value;
+use trailguard::aws::{load_config, CloudTrailApi, S3StateObject, SnsNotifier};
+use trailguard::config;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+    let cfg = config::watchdog_from(|k| std::env::var(k).ok())?;
+    let sdk = load_config().await;
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .ok_or("no AWS region configured (AWS_REGION)")?;
+    let store = cfg
+        .state
+        .as_ref()
+        .map(|(bucket, key)| S3StateObject::new(&sdk, bucket.clone(), key.clone()));
+    let notifier = cfg
+        .topic
+        .as_ref()
+        .map(|t| SnsNotifier::new(&sdk, t.clone()));
+    let watchdog = Watchdog::new(CloudTrailApi::new(&sdk), store, notifier, cfg, region);
+    let watchdog = &watchdog;
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
+        watchdog.handle(ev.payload).await.map_err(Error::from)
+    }))
+    .await
+}

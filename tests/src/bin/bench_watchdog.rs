@@ -1,0 +1,94 @@
+//! `trailguard-bench-watchdog`: the logging watchdog as Lambda runs it,
+//! against the emulator. `prepare` creates TRAILS trails (all configured
+//! as required, logging, one in ten stopped); `run` does what the
+//! function's `main` does (configuration, SDK, clients: the init), prints
+//! the instant it was ready, then times passes over every trail: the first
+//! (repairs and a notice), then a quiet one.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, Subcommand};
+use logging_watchdog::Watchdog;
+use serde_json::json;
+use trailguard::aws::{load_config, CloudTrailApi, S3StateObject, SnsNotifier};
+use trailguard::config;
+use trailguard_e2e::{create_bucket, s3};
+
+#[derive(Parser)]
+struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create the trails, the state bucket and the topic.
+    Prepare {
+        #[arg(long, default_value_t = 50)]
+        trails: usize,
+    },
+    /// Time the init and two passes.
+    Run,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    match Args::parse().cmd {
+        Cmd::Prepare { trails } => {
+            let sdk = load_config().await;
+            let s3 = s3(&sdk);
+            create_bucket(&s3, "bench-trail-logs").await;
+            create_bucket(&s3, "bench-watchdog-state").await;
+            aws_sdk_sns::Client::new(&sdk)
+                .create_topic()
+                .name("bench-watchdog")
+                .send()
+                .await?;
+            let ct = aws_sdk_cloudtrail::Client::new(&sdk);
+            for i in 0..trails {
+                let name = format!("trail-{i:03}");
+                ct.create_trail()
+                    .name(&name)
+                    .s3_bucket_name("bench-trail-logs")
+                    .is_multi_region_trail(true)
+                    .include_global_service_events(true)
+                    .enable_log_file_validation(true)
+                    .send()
+                    .await?;
+                if i % 10 != 0 {
+                    ct.start_logging().name(&name).send().await?;
+                }
+            }
+            println!("prepared {trails} trails");
+        }
+        Cmd::Run => {
+            let cfg = config::watchdog_from(|k| std::env::var(k).ok())?;
+            let sdk = load_config().await;
+            let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+            let store = cfg
+                .state
+                .as_ref()
+                .map(|(b, k)| S3StateObject::new(&sdk, b.clone(), k.clone()));
+            let notifier = cfg
+                .topic
+                .as_ref()
+                .map(|t| SnsNotifier::new(&sdk, t.clone()));
+            let dog = Watchdog::new(CloudTrailApi::new(&sdk), store, notifier, cfg, region);
+            println!(
+                "ready_unix_ns {}",
+                SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos()
+            );
+            println!(
+                "init_in_process_ms {:.1}",
+                start.elapsed().as_secs_f64() * 1e3
+            );
+            for label in ["first pass (repairs)", "second pass (quiet)"] {
+                let t = Instant::now();
+                let out = dog.handle(json!({})).await?;
+                println!("{label}: {:.0} ms: {out}", t.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    Ok(())
+}

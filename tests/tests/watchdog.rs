@@ -1,0 +1,529 @@
+//! The logging watchdog end to end: the real CloudTrail, S3 and SNS
+//! adapters against the emulator (moto's trails, plus the stand-in's event
+//! history and the status fields moto lacks), notices read back from an SQS
+//! queue subscribed to the topic.
+
+use std::collections::HashMap;
+
+use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
+use logging_watchdog::Watchdog;
+use serde_json::{json, Value};
+use trailguard::aws::{CloudTrailApi, S3StateObject, SnsNotifier};
+use trailguard::config::watchdog_from;
+use trailguard::watchdog::pass::PassError;
+use trailguard_e2e::*;
+
+const ACCOUNT: &str = "123456789012"; // moto's
+const KMS: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+const GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:trail-logs:*";
+const ROLE: &str = "arn:aws:iam::123456789012:role/CloudTrailToLogs";
+
+struct Setup {
+    emu: Emulator,
+    ct: aws_sdk_cloudtrail::Client,
+    inbox: Inbox,
+    dog: Watchdog<CloudTrailApi, S3StateObject, SnsNotifier>,
+    arn: String,
+}
+
+fn field(name: &str, equals: &[&str]) -> AdvancedFieldSelector {
+    AdvancedFieldSelector::builder()
+        .field(name)
+        .set_equals(Some(equals.iter().map(|s| s.to_string()).collect()))
+        .build()
+        .unwrap()
+}
+
+fn selector(name: &str, fields: Vec<AdvancedFieldSelector>) -> AdvancedEventSelector {
+    AdvancedEventSelector::builder()
+        .name(name)
+        .set_field_selectors(Some(fields))
+        .build()
+        .unwrap()
+}
+
+/// The guarded trail as the brief describes it, logging, and a watchdog
+/// configured for it.
+async fn setup(extra_env: &[(&str, &str)]) -> Setup {
+    let emu = Emulator::start();
+    let sdk = emu.sdk_config().await;
+    let s3 = s3(&sdk);
+    create_bucket(&s3, "trail-logs").await;
+    create_bucket(&s3, "watchdog-state").await;
+    let ct = aws_sdk_cloudtrail::Client::new(&sdk);
+    let arn = ct
+        .create_trail()
+        .name("main-trail")
+        .s3_bucket_name("trail-logs")
+        .is_multi_region_trail(true)
+        .include_global_service_events(true)
+        .enable_log_file_validation(true)
+        .kms_key_id(KMS)
+        .cloud_watch_logs_log_group_arn(GROUP)
+        .cloud_watch_logs_role_arn(ROLE)
+        .send()
+        .await
+        .unwrap()
+        .trail_arn
+        .unwrap();
+    ct.put_event_selectors()
+        .trail_name(&arn)
+        .advanced_event_selectors(selector(
+            "management",
+            vec![field("eventCategory", &["Management"])],
+        ))
+        .advanced_event_selectors(selector(
+            "artifacts",
+            vec![
+                field("eventCategory", &["Data"]),
+                field("resources.type", &["AWS::S3::Object"]),
+                AdvancedFieldSelector::builder()
+                    .field("resources.ARN")
+                    .starts_with("arn:aws:s3:::artifacts/")
+                    .build()
+                    .unwrap(),
+            ],
+        ))
+        .advanced_event_selectors(selector(
+            "tables",
+            vec![
+                field("eventCategory", &["Data"]),
+                field("resources.type", &["AWS::DynamoDB::Table"]),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    ct.start_logging().name("main-trail").send().await.unwrap();
+    // What moto does not report: recent digest and CloudWatch deliveries.
+    fresh_deliveries(&emu);
+    let inbox = Inbox::create(&sdk, "watchdog-alerts").await;
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("TRAILGUARD_SNS_TOPIC_ARN".into(), inbox.topic_arn.clone()),
+        ("TRAILGUARD_STATE_BUCKET".into(), "watchdog-state".into()),
+        ("TRAILGUARD_KMS_KEY_ARN".into(), KMS.into()),
+        ("TRAILGUARD_CLOUDWATCH_LOGS_GROUP_ARN".into(), GROUP.into()),
+        ("TRAILGUARD_CLOUDWATCH_LOGS_ROLE_ARN".into(), ROLE.into()),
+        ("TRAILGUARD_DATA_EVENT_BUCKETS".into(), "artifacts".into()),
+        ("TRAILGUARD_ACCOUNT_ID".into(), ACCOUNT.into()),
+    ]);
+    for (k, v) in extra_env {
+        env.insert(k.to_string(), v.to_string());
+    }
+    let cfg = watchdog_from(|k| env.get(k).cloned()).unwrap();
+    let dog = Watchdog::new(
+        CloudTrailApi::new(&sdk),
+        Some(S3StateObject::new(
+            &sdk,
+            "watchdog-state",
+            "trailguard/watchdog-state.json",
+        )),
+        Some(SnsNotifier::new(&sdk, inbox.topic_arn.clone())),
+        cfg,
+        "us-east-1".into(),
+    );
+    Setup {
+        emu,
+        ct,
+        inbox,
+        dog,
+        arn,
+    }
+}
+
+fn fresh_deliveries(emu: &Emulator) {
+    let now = chrono::Utc::now().timestamp();
+    emu.control(
+        "POST",
+        "/_trailguard/trail-status",
+        &json!({"trail": "main-trail", "fields": {
+            "LatestDigestDeliveryTime": now, "LatestCloudWatchLogsDeliveryTime": now}}),
+    );
+}
+
+fn scheduled() -> Value {
+    json!({"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": ACCOUNT, "time": "2026-11-27T03:15:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/trailguard-watchdog"], "detail": {}})
+}
+
+/// The notices that reached the queue: (subject, the email text).
+async fn received(s: &Setup) -> Vec<(String, String)> {
+    let published: Value =
+        serde_json::from_str(&s.emu.control("GET", "/_trailguard/sns", &json!({}))).unwrap();
+    let published = published["published"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    s.inbox
+        .drain()
+        .await
+        .into_iter()
+        .map(|e| {
+            let message = e["Message"].as_str().unwrap_or_default().to_string();
+            let email = published
+                .iter()
+                .find(|p| p["delivered"]["sqs"] == message.as_str())
+                .and_then(|p| p["delivered"]["email"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            (e["Subject"].as_str().unwrap_or_default().to_string(), email)
+        })
+        .collect()
+}
+
+async fn logging(s: &Setup) -> bool {
+    s.ct.get_trail_status()
+        .name(&s.arn)
+        .send()
+        .await
+        .unwrap()
+        .is_logging()
+        .unwrap_or(false)
+}
+
+fn requests(emu: &Emulator, key: &str) -> u64 {
+    let r: Value =
+        serde_json::from_str(&emu.control("GET", "/_trailguard/requests", &json!({}))).unwrap();
+    r["counts"][key].as_u64().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_healthy_trail_is_quiet() {
+    let s = setup(&[]).await;
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["checks"], 8, "{out}");
+    assert_eq!(out["ok"], 8, "{out}");
+    assert!(received(&s).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_trail_is_restarted_and_told_once_with_who_stopped_it() {
+    let s = setup(&[]).await;
+    // mallory stops the trail.
+    let mallory =
+        aws_sdk_cloudtrail::Client::new(&s.emu.sdk_config_as("us-east-1", "mallory").await);
+    mallory
+        .stop_logging()
+        .name("main-trail")
+        .send()
+        .await
+        .unwrap();
+    assert!(!logging(&s).await);
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["fixed"], 1, "{out}");
+    assert!(logging(&s).await);
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    let (subject, email) = &inbox[0];
+    assert!(
+        subject.starts_with("[CRITICAL] trailguard watchdog: logging on main-trail"),
+        "{subject}"
+    );
+    assert!(
+        email.contains("stopped by arn:aws:iam::123456789012:user/mallory"),
+        "{email}"
+    );
+    assert!(email.contains("repaired and confirmed"), "{email}");
+    // The next pass: nothing new, and no second StartLogging.
+    let starts = requests(&s.emu, "cloudtrail:StartLogging");
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["ok"], 8, "{out}");
+    assert!(received(&s).await.is_empty());
+    assert_eq!(requests(&s.emu, "cloudtrail:StartLogging"), starts);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn configuration_drift_is_repaired_and_read_back() {
+    let s = setup(&[]).await;
+    s.ct.update_trail()
+        .name(&s.arn)
+        .is_multi_region_trail(false)
+        .include_global_service_events(false)
+        .enable_log_file_validation(false)
+        .send()
+        .await
+        .unwrap();
+    // Management events narrowed to reads only, and the data selectors
+    // dropped (moto keeps advanced selectors when given basic ones, so the
+    // change is made in advanced form).
+    s.ct.put_event_selectors()
+        .trail_name(&s.arn)
+        .advanced_event_selectors(selector(
+            "reads only",
+            vec![
+                field("eventCategory", &["Management"]),
+                field("readOnly", &["true"]),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["fixed"], 4, "{out}");
+    let t = &s
+        .ct
+        .describe_trails()
+        .trail_name_list(&s.arn)
+        .send()
+        .await
+        .unwrap()
+        .trail_list()[0]
+        .clone();
+    assert_eq!(t.is_multi_region_trail(), Some(true));
+    assert_eq!(t.include_global_service_events(), Some(true));
+    assert_eq!(t.log_file_validation_enabled(), Some(true));
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    for check in [
+        "multi_region",
+        "global_service_events",
+        "log_file_validation",
+        "event_selectors",
+    ] {
+        assert!(
+            inbox[0].1.contains(check),
+            "{check} missing in {}",
+            inbox[0].1
+        );
+    }
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["ok"], 8, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alert_only_checks_and_dry_runs_change_nothing() {
+    let s = setup(&[("TRAILGUARD_CHECK_MULTI_REGION", "alert")]).await;
+    s.ct.update_trail()
+        .name(&s.arn)
+        .is_multi_region_trail(false)
+        .send()
+        .await
+        .unwrap();
+    s.ct.stop_logging().name("main-trail").send().await.unwrap();
+    let out = s.dog.handle(json!({"dryRun": true})).await.unwrap();
+    assert_eq!(out["drift"], 2, "{out}");
+    assert!(!logging(&s).await);
+    assert!(received(&s).await.is_empty());
+    assert_eq!(
+        requests(&s.emu, "s3:PutObject"),
+        0,
+        "a dry run writes no state"
+    );
+    // A real pass: logging repaired, multi-region only alerted.
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(
+        (out["fixed"].as_u64(), out["drift"].as_u64()),
+        (Some(1), Some(1)),
+        "{out}"
+    );
+    let t = &s
+        .ct
+        .describe_trails()
+        .trail_name_list(&s.arn)
+        .send()
+        .await
+        .unwrap()
+        .trail_list()[0]
+        .clone();
+    assert_eq!(t.is_multi_region_trail(), Some(false));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shadow_trails_are_reported_never_touched() {
+    let s = setup(&[]).await;
+    let west = aws_sdk_cloudtrail::Client::new(&s.emu.sdk_config_as("us-west-2", "testing").await);
+    let west_arn = west
+        .create_trail()
+        .name("west-trail")
+        .s3_bucket_name("trail-logs")
+        .is_multi_region_trail(true)
+        .send()
+        .await
+        .unwrap()
+        .trail_arn
+        .unwrap();
+    // Stopped in its home region: the us-east-1 watchdog must leave it.
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["ok"], 9, "{out}");
+    let status = west
+        .get_trail_status()
+        .name(&west_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.is_logging(), Some(false));
+    assert_eq!(requests(&s.emu, "cloudtrail:UpdateTrail"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delivery_errors_are_alerted_then_resolved() {
+    let s = setup(&[]).await;
+    s.emu.control(
+        "POST",
+        "/_trailguard/trail-status",
+        &json!({"trail": "main-trail", "fields": {"LatestDeliveryError": "AccessDenied"}}),
+    );
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["drift"], 1, "{out}");
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1);
+    assert!(
+        inbox[0].0.contains("delivery on main-trail: problem"),
+        "{}",
+        inbox[0].0
+    );
+    assert!(inbox[0].1.contains("AccessDenied"));
+    // Persisting: quiet.
+    s.dog.handle(scheduled()).await.unwrap();
+    assert!(received(&s).await.is_empty());
+    // Cleared: resolved.
+    s.emu.control(
+        "POST",
+        "/_trailguard/trail-status",
+        &json!({"trail": "main-trail", "fields": {"LatestDeliveryError": null}}),
+    );
+    s.dog.handle(scheduled()).await.unwrap();
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1);
+    assert!(inbox[0].0.contains("resolved"), "{}", inbox[0].0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_denied_is_a_finding_and_throttling_a_retry() {
+    let s = setup(&[]).await;
+    s.emu.faults(
+        json!([{"service": "cloudtrail", "operation": "GetTrailStatus",
+        "status": 400, "code": "AccessDeniedException", "message": "not allowed", "count": 1}]),
+    );
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["failed"], 8, "{out}");
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1);
+    assert!(inbox[0].1.contains("AccessDenied"), "{}", inbox[0].1);
+    // Throttled beyond the SDK's retries: the invocation fails.
+    s.emu.faults(
+        json!([{"service": "cloudtrail", "operation": "DescribeTrails",
+        "status": 400, "code": "ThrottlingException", "message": "slow down", "count": 10}]),
+    );
+    let e = s.dog.handle(scheduled()).await.unwrap_err();
+    assert!(matches!(e, PassError::Port(_)), "{e}");
+    s.emu.control("DELETE", "/_trailguard/faults", &json!({}));
+    // LookupEvents denied: the trail is restarted and the alert says so.
+    s.ct.stop_logging().name("main-trail").send().await.unwrap();
+    s.emu.faults(
+        json!([{"service": "cloudtrail", "operation": "LookupEvents",
+        "status": 400, "code": "AccessDeniedException", "message": "no lookup", "count": 0}]),
+    );
+    s.dog.handle(scheduled()).await.unwrap();
+    assert!(logging(&s).await);
+    let all: String = received(&s).await.into_iter().map(|(_, b)| b).collect();
+    assert!(
+        all.contains("who stopped it is unknown: LookupEvents failed"),
+        "{all}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sns_down_keeps_the_notice_and_never_repeats_the_repair() {
+    let s = setup(&[]).await;
+    s.ct.stop_logging().name("main-trail").send().await.unwrap();
+    s.emu
+        .faults(json!([{"service": "sns", "operation": "Publish",
+        "status": 500, "code": "InternalError", "count": 3}]));
+    let e = s.dog.handle(scheduled()).await.unwrap_err();
+    assert!(matches!(e, PassError::Publish(_)), "{e}");
+    assert!(logging(&s).await, "the repair was made");
+    assert!(received(&s).await.is_empty());
+    // The next pass: the trail is fine, the notice still goes, once.
+    s.dog.handle(scheduled()).await.unwrap();
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert!(inbox[0].1.contains("logging"), "{}", inbox[0].1);
+    assert_eq!(
+        requests(&s.emu, "cloudtrail:StartLogging"),
+        2,
+        "setup + one repair"
+    );
+    s.dog.handle(scheduled()).await.unwrap();
+    assert!(received(&s).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configured_trail_that_is_gone_is_a_finding() {
+    let s = setup(&[("TRAILGUARD_WATCHDOG_TRAILS", "main-trail,old-trail")]).await;
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["failed"], 1, "{out}");
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1);
+    assert!(inbox[0].1.contains("old-trail not found"), "{}", inbox[0].1);
+}
+
+#[test]
+fn the_command_prints_each_check_and_exits_by_the_result() {
+    let emu = Emulator::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let arn = rt.block_on(async {
+        let sdk = emu.sdk_config().await;
+        create_bucket(&s3(&sdk), "trail-logs").await;
+        let ct = aws_sdk_cloudtrail::Client::new(&sdk);
+        ct.create_trail()
+            .name("main-trail")
+            .s3_bucket_name("trail-logs")
+            .send()
+            .await
+            .unwrap()
+            .trail_arn
+            .unwrap()
+    });
+    let bin = trailguard_bin();
+    let env = [
+        ("TRAILGUARD_CHECK_EVENT_SELECTORS", "off"),
+        ("TRAILGUARD_CHECK_DELIVERY", "off"),
+    ];
+    let run1 = run(
+        &bin,
+        &["watchdog", "--dry-run", "--output", "json"],
+        &emu,
+        &env,
+    );
+    assert_eq!(run1.code, 1, "{}", run1.stderr);
+    let lines: Vec<Value> = run1
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6, "{}", run1.stdout);
+    for l in &lines {
+        assert_eq!(l["trail"], arn.as_str());
+        assert!(["ok", "fixed", "drift", "failed"].contains(&l["status"].as_str().unwrap()));
+        assert!(l["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    let by: HashMap<&str, &str> = lines
+        .iter()
+        .map(|l| (l["check"].as_str().unwrap(), l["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(by["logging"], "drift");
+    assert_eq!(by["multi_region"], "drift");
+    assert_eq!(by["kms_encryption"], "drift");
+    // Repairing what may be repaired leaves the alert-only ones.
+    let run2 = run(&bin, &["watchdog", "--trail", "main-trail"], &emu, &env);
+    assert_eq!(run2.code, 1, "{}\n{}", run2.stdout, run2.stderr);
+    assert!(run2.stdout.contains("fixed   logging"), "{}", run2.stdout);
+    let env_ok = [
+        ("TRAILGUARD_CHECK_EVENT_SELECTORS", "off"),
+        ("TRAILGUARD_CHECK_DELIVERY", "off"),
+        ("TRAILGUARD_CHECK_KMS_ENCRYPTION", "off"),
+        ("TRAILGUARD_CHECK_CLOUDWATCH_LOGS", "off"),
+    ];
+    let run3 = run(&bin, &["watchdog"], &emu, &env_ok);
+    assert_eq!(run3.code, 0, "{}\n{}", run3.stdout, run3.stderr);
+    // Cannot run: a bad variable.
+    let run4 = run(
+        &bin,
+        &["watchdog"],
+        &emu,
+        &[("TRAILGUARD_CHECK_LOGGING", "sometimes")],
+    );
+    assert_eq!(run4.code, 2);
+}
