@@ -15,7 +15,10 @@ if [ -n "${LATENCY_MS:-}" ]; then
   curl -s -X POST "$AWS_ENDPOINT_URL/_trailguard/config" -d "{\"latency_ms\": $LATENCY_MS}" >/dev/null
 fi
 export TRAILGUARD_SNS_TOPIC_ARN="$topic" TRAILGUARD_STATE_BUCKET=bench-watchdog-state \
-  TRAILGUARD_CHECK_EVENT_SELECTORS=alert TRAILGUARD_CHECK_DELIVERY=off RUST_LOG=error
+  TRAILGUARD_ACCOUNT_ID=123456789012 \
+  TRAILGUARD_KMS_KEY_ARN=arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555 \
+  TRAILGUARD_CLOUDWATCH_LOGS_GROUP_ARN=arn:aws:logs:us-east-1:123456789012:log-group:trail-logs:* \
+  TRAILGUARD_CLOUDWATCH_LOGS_ROLE_ARN=arn:aws:iam::123456789012:role/CloudTrailToLogs RUST_LOG=error
 t0=$(date +%s%N)
 out=$($bin run)
 ready=$(echo "$out" | awk '/^ready_unix_ns/ {print $2}')

@@ -50,6 +50,18 @@ pub enum PortError {
         /// AWS's message.
         message: String,
     },
+    /// AWS refused the request itself (a 4xx other than throttling or
+    /// access: an invalid parameter, a key that does not exist): the same
+    /// call will be refused again.
+    #[error("{operation} on {resource} was rejected: {message}")]
+    Rejected {
+        /// The API operation.
+        operation: &'static str,
+        /// The name or ARN.
+        resource: String,
+        /// AWS's message.
+        message: String,
+    },
     /// The response was not what the API promises.
     #[error("{operation} on {resource} returned an unusable response: {message}")]
     BadResponse {
@@ -218,7 +230,7 @@ pub struct StopEvent {
     pub source_ip: Option<String>,
     /// `userAgent`, from the record.
     pub user_agent: Option<String>,
-    /// `eventName`: `StopLogging` or `DeleteTrail`.
+    /// `eventName` (`StopLogging`).
     pub event_name: String,
 }
 
@@ -262,8 +274,8 @@ pub trait TrailControl: Send + Sync {
         trail: &str,
         selectors: &Selectors,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// `StopLogging` and `DeleteTrail` events naming the trail since a
-    /// time, newest first (`LookupEvents`).
+    /// Successful `StopLogging` events naming the trail since a time,
+    /// newest first (`LookupEvents`).
     fn stop_events(
         &self,
         region: &str,

@@ -327,9 +327,10 @@ mod sample_events {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            // The CloudWatch Logs payloads are the alert router's.
+            // The CloudWatch Logs payloads and the schedule are the other functions'.
             if path.extension().and_then(|e| e.to_str()) != Some("json")
                 || file.starts_with("cwlogs-")
+                || file.starts_with("scheduled-")
             {
                 continue;
             }

@@ -53,6 +53,16 @@ impl<C: TrailControl, S: StateStore, N: Notifier> Watchdog<C, S, N> {
 
     /// Runs one pass for an invocation payload.
     pub async fn handle(&self, payload: Value) -> Result<Value, PassError> {
+        self.handle_as(payload, None).await
+    }
+
+    /// Runs one pass, the account taken (in this order) from the
+    /// configuration, the function's own ARN, or the scheduled event.
+    pub async fn handle_as(
+        &self,
+        payload: Value,
+        function_arn: Option<&str>,
+    ) -> Result<Value, PassError> {
         let str_of = |k: &str| {
             payload
                 .get(k)
@@ -64,6 +74,12 @@ impl<C: TrailControl, S: StateStore, N: Notifier> Watchdog<C, S, N> {
             .cfg
             .account
             .clone()
+            .or_else(|| {
+                function_arn
+                    .and_then(|a| a.split(':').nth(4))
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+            })
             .or_else(|| str_of("account").map(str::to_string));
         let dry_run = self.cfg.dry_run
             || payload

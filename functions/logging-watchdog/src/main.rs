@@ -35,7 +35,11 @@ async fn main() -> Result<(), Error> {
     let watchdog = Watchdog::new(CloudTrailApi::new(&sdk), store, notifier, cfg, region);
     let watchdog = &watchdog;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
-        watchdog.handle(ev.payload).await.map_err(Error::from)
+        let arn = ev.context.invoked_function_arn.clone();
+        watchdog
+            .handle_as(ev.payload, Some(&arn))
+            .await
+            .map_err(Error::from)
     }))
     .await
 }

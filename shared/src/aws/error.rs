@@ -17,17 +17,36 @@ const DENIED: [&str; 6] = [
 /// Error codes that mean "no such thing" where the caller asked by name.
 const NOT_FOUND: [&str; 2] = ["TrailNotFoundException", "ResourceNotFoundException"];
 
+/// Error codes of a throttled call: retried, never a verdict.
+const THROTTLED: [&str; 7] = [
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+];
+
 /// Maps any SDK error; callers handle "not found" themselves first.
-pub(crate) fn port_error<E, R>(
+///
+/// A 4xx answer that is not throttling (a KMS key that does not exist, an
+/// invalid selector, a role CloudTrail cannot assume) is
+/// [`PortError::Rejected`]: retrying the same call gets the same answer,
+/// so it is reported, not retried forever.
+pub(crate) fn port_error<E>(
     operation: &'static str,
     resource: &str,
-    e: &SdkError<E, R>,
+    e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let message = DisplayErrorContext(e).to_string();
+    let client_error = match e {
+        SdkError::ServiceError(ctx) => (400..500).contains(&ctx.raw().status().as_u16()),
+        _ => false,
+    };
     match e.code() {
         Some(code) if NOT_FOUND.contains(&code) => PortError::NotFound {
             operation,
@@ -35,6 +54,11 @@ where
             message,
         },
         Some(code) if DENIED.contains(&code) => PortError::AccessDenied {
+            operation,
+            resource: resource.to_string(),
+            message,
+        },
+        Some(code) if client_error && !THROTTLED.contains(&code) => PortError::Rejected {
             operation,
             resource: resource.to_string(),
             message,

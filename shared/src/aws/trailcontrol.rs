@@ -164,9 +164,14 @@ impl TrailControl for CloudTrailApi {
     }
 
     async fn start_logging(&self, region: &str, trail: &str) -> Result<(), PortError> {
-        // Called only in the trail's home region and account, where its
-        // name and ARN are the same trail (and the emulator takes names).
-        let name = trail.rsplit(":trail/").next().unwrap_or(trail);
+        // AWS takes the ARN (exact even with same-named trails elsewhere);
+        // the emulator (moto) only takes names, and is only reached
+        // through a custom endpoint.
+        let name = if self.custom_endpoint() {
+            trail.rsplit(":trail/").next().unwrap_or(trail)
+        } else {
+            trail
+        };
         self.client(region)
             .start_logging()
             .name(name)
@@ -274,7 +279,8 @@ impl TrailControl for CloudTrailApi {
         let name = trail_arn.rsplit('/').next().unwrap_or(trail_arn);
         let client = self.client(region);
         let mut out = Vec::new();
-        for event_name in ["StopLogging", "DeleteTrail"] {
+        {
+            let event_name = "StopLogging";
             let attr = LookupAttribute::builder()
                 .attribute_key(LookupAttributeKey::EventName)
                 .attribute_value(event_name)
@@ -302,7 +308,10 @@ impl TrailControl for CloudTrailApi {
                         .pointer("/requestParameters/name")
                         .and_then(Value::as_str)
                         .unwrap_or_default();
-                    if target != trail_arn && target != name {
+                    // A refused attempt did not stop anything.
+                    if (target != trail_arn && target != name)
+                        || record.get("errorCode").is_some_and(|c| !c.is_null())
+                    {
                         continue;
                     }
                     let Some(t) = time(e.event_time()) else {

@@ -49,6 +49,10 @@ pub enum PassError {
     /// SNS did not take the notices; they stay pending in the state.
     #[error("publishing the watchdog's notices failed (kept for the next pass): {0}")]
     Publish(PortError),
+    /// The pass repaired and told, but its memory could not be saved: the
+    /// next pass may repeat a notice.
+    #[error("the watchdog's state could not be saved (notices may repeat): {0}")]
+    State(PortError),
 }
 
 /// What a pass found and told.
@@ -71,10 +75,12 @@ impl PassReport {
     }
 }
 
+/// An answer that is a finding about the trail (refused, missing,
+/// invalid), not an infrastructure failure to retry.
 fn finding(e: &PortError) -> bool {
     matches!(
         e,
-        PortError::AccessDenied { .. } | PortError::NotFound { .. }
+        PortError::AccessDenied { .. } | PortError::NotFound { .. } | PortError::Rejected { .. }
     )
 }
 
@@ -152,7 +158,7 @@ async fn who_stopped<C: TrailControl>(
             Some(e) => describe_stop(e),
             None => format!(
                 "no StopLogging event for this trail in the event history since {} (LookupEvents); \
-                 it may have been created stopped",
+                 the history lags by up to 15 minutes, or the trail was created stopped",
                 since.format("%Y-%m-%dT%H:%M:%SZ")
             ),
         },
@@ -180,44 +186,79 @@ fn describe_stop(e: &StopEvent) -> String {
     )
 }
 
-/// Reads a trail and evaluates it; `Err` only for infrastructure failures.
+/// What could be read of a trail, evaluated.
+struct Observed {
+    /// The trail's status, when it could be read.
+    status: Option<TrailStatus>,
+    /// One outcome per check in force; a check whose input could not be
+    /// read is `failed`, with no repair.
+    outcomes: Vec<Outcome>,
+}
+
+/// Reads a trail and evaluates it; `Err` only for infrastructure
+/// failures. A refused read fails only the checks that needed it.
 async fn observe<C: TrailControl>(
     ctl: &C,
     trail: &TrailInfo,
     cfg: &PassConfig,
     now: DateTime<Utc>,
-) -> Result<Result<(TrailStatus, Vec<Outcome>), String>, PortError> {
+) -> Result<Observed, PortError> {
     let region = &trail.home_region;
+    let req = &cfg.requirements;
     let status = match ctl.status(region, &trail.arn).await {
-        Ok(s) => s,
-        Err(e) if finding(&e) => return Ok(Err(e.to_string())),
+        Ok(s) => Ok(s),
+        Err(e) if finding(&e) => Err(e.to_string()),
         Err(e) => return Err(e),
     };
-    let selectors = match ctl.selectors(region, &trail.arn).await {
-        Ok(s) => s,
-        Err(e) if finding(&e) => return Ok(Err(e.to_string())),
-        Err(e) => return Err(e),
+    let selectors = if req.mode(CheckName::EventSelectors) == Mode::Off {
+        Ok(Default::default())
+    } else {
+        match ctl.selectors(region, &trail.arn).await {
+            Ok(s) => Ok(s),
+            Err(e) if finding(&e) => Err(e.to_string()),
+            Err(e) => return Err(e),
+        }
     };
-    Ok(Ok((
-        status.clone(),
-        evaluate(trail, &status, &selectors, &cfg.requirements, now),
-    )))
+    // A placeholder status for the configuration checks when the real one
+    // could not be read: its logging and delivery outcomes are replaced.
+    let st = status.clone().unwrap_or(TrailStatus {
+        is_logging: true,
+        ..Default::default()
+    });
+    let sel = selectors.clone().unwrap_or_default();
+    let outcomes = evaluate(trail, &st, &sel, req, now)
+        .into_iter()
+        .map(|o| {
+            let unread = match o.check {
+                CheckName::Logging | CheckName::Delivery => status.as_ref().err(),
+                CheckName::EventSelectors => selectors.as_ref().err(),
+                _ => None,
+            };
+            match unread {
+                Some(why) => Outcome {
+                    check: o.check,
+                    status: CheckStatus::Failed,
+                    detail: format!("cannot read the trail: {why}"),
+                    repair: None,
+                },
+                None => o,
+            }
+        })
+        .collect();
+    Ok(Observed {
+        status: status.ok(),
+        outcomes,
+    })
 }
 
 fn as_results(trail: &str, outcomes: &[Outcome]) -> Vec<CheckResult> {
     outcomes.iter().map(|o| o.result(trail)).collect()
 }
 
-fn checks_on(req: &Requirements) -> Vec<CheckName> {
-    CheckName::ALL
-        .into_iter()
-        .filter(|c| req.mode(*c) != Mode::Off)
-        .collect()
-}
-
 /// Makes the repairs of one trail (logging first, one `UpdateTrail` for all
-/// settings, then selectors) and returns, per repaired check, the error of
-/// a repair call that was refused (AccessDenied...).
+/// settings, then selectors) and returns, per repaired check, the refusal
+/// of a repair call. A merged `UpdateTrail` that is refused is retried one
+/// setting at a time, so a bad key does not hold back validation.
 async fn repair<C: TrailControl>(
     ctl: &C,
     trail: &TrailInfo,
@@ -226,7 +267,7 @@ async fn repair<C: TrailControl>(
     let region = &trail.home_region;
     let mut refused = Vec::new();
     let mut update = TrailUpdate::default();
-    let mut update_checks = Vec::new();
+    let mut updates: Vec<(CheckName, &TrailUpdate)> = Vec::new();
     for o in outcomes {
         match &o.repair {
             Some(Repair::StartLogging) => {
@@ -239,17 +280,26 @@ async fn repair<C: TrailControl>(
             }
             Some(Repair::UpdateTrail(u)) => {
                 update.merge(u);
-                update_checks.push(o.check);
+                updates.push((o.check, u));
             }
             _ => {}
         }
     }
     if !update.is_empty() {
-        if let Err(e) = ctl.update_trail(region, &trail.arn, &update).await {
-            if !finding(&e) {
-                return Err(e);
+        match ctl.update_trail(region, &trail.arn, &update).await {
+            Ok(()) => {}
+            Err(e) if !finding(&e) => return Err(e),
+            Err(e) if updates.len() == 1 => refused.push((updates[0].0, e.to_string())),
+            Err(_) => {
+                for (check, u) in &updates {
+                    if let Err(e) = ctl.update_trail(region, &trail.arn, u).await {
+                        if !finding(&e) {
+                            return Err(e);
+                        }
+                        refused.push((*check, e.to_string()));
+                    }
+                }
             }
-            refused.extend(update_checks.iter().map(|c| (*c, e.to_string())));
         }
     }
     for o in outcomes {
@@ -265,20 +315,24 @@ async fn repair<C: TrailControl>(
     Ok(refused)
 }
 
-async fn load_state<S: StateStore>(
-    store: &S,
-    warnings: &mut Vec<String>,
-) -> Result<AlertState, PortError> {
-    match store.load().await? {
-        None => Ok(AlertState::new()),
-        Some(text) => match AlertState::from_json(text.as_bytes()) {
-            Ok(s) => Ok(s),
+/// The state, or an empty one (a repeat, never a miss) when it cannot be
+/// read or used.
+async fn load_state<S: StateStore>(store: &S, warnings: &mut Vec<String>) -> AlertState {
+    match store.load().await {
+        Ok(None) => AlertState::new(),
+        Ok(Some(text)) => match AlertState::from_json(text.as_bytes()) {
+            Ok(s) => s,
             Err(e) => {
-                // Starting afresh may repeat alerts; it never hides one.
                 warnings.push(format!("{e}; starting from an empty state"));
-                Ok(AlertState::new())
+                AlertState::new()
             }
         },
+        Err(e) => {
+            warnings.push(format!(
+                "cannot read the alert state ({e}); starting from an empty state"
+            ));
+            AlertState::new()
+        }
     }
 }
 
@@ -291,9 +345,36 @@ async fn save_state<S: StateStore>(store: &S, state: &AlertState) -> Result<(), 
     store.save(&String::from_utf8_lossy(&bytes)).await
 }
 
+/// SNS's message limit less room for the subject and envelope.
+const MAX_NOTICE_MESSAGE: usize = 240 * 1024;
+
+/// Publishes notices in as many messages as their size needs; returns the
+/// notices delivered (a prefix of `notices`) and the error that stopped it.
+async fn publish<N: Notifier>(
+    n: &N,
+    notices: &[Notice],
+    region: &str,
+) -> (usize, Option<PortError>) {
+    let mut done = 0;
+    while done < notices.len() {
+        // The largest run from `done` whose message fits (at least one).
+        let mut take = notices.len() - done;
+        let mut note = watchdog_notification(&notices[done..done + take], region);
+        while take > 1 && note.sns_message().0.len() > MAX_NOTICE_MESSAGE {
+            take = take.div_ceil(2);
+            note = watchdog_notification(&notices[done..done + take], region);
+        }
+        if let Err(e) = n.publish(&note).await {
+            return (done, Some(e));
+        }
+        done += take;
+    }
+    (done, None)
+}
+
 /// Runs one pass. Without a store the pass remembers nothing (every
-/// standing problem is told each time); without a notifier notices are
-/// only returned.
+/// standing problem is told each time). Without a notifier, notices are
+/// only returned (the caller logs them) and count as delivered.
 pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
     ctl: &C,
     store: Option<&S>,
@@ -302,17 +383,44 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
     now: DateTime<Utc>,
 ) -> Result<PassReport, PassError> {
     let mut report = PassReport::default();
-    let req = &cfg.requirements;
+    let store = if cfg.dry_run { None } else { store };
+    let prev = match store {
+        Some(s) => load_state(s, &mut report.warnings).await,
+        None => AlertState::new(),
+    };
     // 1. The trails.
     let (targets, mut observed) = match ctl.describe_trails(&cfg.region).await {
-        Ok(visible) => select(visible, cfg),
+        Ok(visible) => {
+            let (targets, mut missing) = select(visible.clone(), cfg);
+            if cfg.trails.is_empty() {
+                // Trails seen before and gone now are findings, not silence.
+                for gone in prev
+                    .trails
+                    .keys()
+                    .filter(|k| !visible.iter().any(|t| &t.arn == *k))
+                {
+                    missing.push(failed(
+                        gone,
+                        CheckName::Logging,
+                        format!("trail {gone} is gone: it was seen by an earlier pass and is no longer listed in {} (deleted?)", cfg.region),
+                    ));
+                }
+                if visible.is_empty() && prev.trails.is_empty() {
+                    missing.push(failed(
+                        &arn_for("*", cfg),
+                        CheckName::Logging,
+                        format!(
+                            "no trail is visible in {}: nothing records this account's API calls",
+                            cfg.region
+                        ),
+                    ));
+                }
+            }
+            (targets, missing)
+        }
         Err(e) if finding(&e) => {
             let names = if cfg.trails.is_empty() {
-                vec![format!(
-                    "arn:aws:cloudtrail:{}:{}:trail/*",
-                    cfg.region,
-                    cfg.account.as_deref().unwrap_or("unknown-account")
-                )]
+                vec![arn_for("*", cfg)]
             } else {
                 cfg.trails.iter().map(|t| arn_for(t, cfg)).collect()
             };
@@ -331,45 +439,59 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
         Err(e) => return Err(e.into()),
     };
     // 2. Observe and evaluate.
-    let mut work: Vec<(TrailInfo, TrailStatus, Vec<Outcome>)> = Vec::new();
+    let mut work: Vec<(TrailInfo, Option<TrailStatus>, Vec<Outcome>)> = Vec::new();
     for t in targets {
-        if is_shadow(
-            &t,
-            &cfg.region,
-            cfg.account.as_deref().unwrap_or(&t.account),
-        ) {
+        // Without the caller's account, an organization trail may belong
+        // to another account: reported, not acted on.
+        let shadow = match cfg.account.as_deref() {
+            Some(account) => is_shadow(&t, &cfg.region, account),
+            None => is_shadow(&t, &cfg.region, &t.account) || t.is_organization_trail,
+        };
+        if shadow {
             observed.push(CheckResult {
                 trail: t.arn.clone(),
                 check: CheckName::Logging,
                 status: CheckStatus::Ok,
                 detail: format!(
-                    "shadow trail (home region {}, account {}): reported, not checked or changed here; \
+                    "shadow trail (home region {}, account {}{}): reported, not checked or changed here; \
                      the watchdog in its home region and account does that",
-                    t.home_region, t.account
+                    t.home_region,
+                    t.account,
+                    if cfg.account.is_none() && t.is_organization_trail {
+                        ", this account unknown: set TRAILGUARD_ACCOUNT_ID to act on it"
+                    } else {
+                        ""
+                    }
                 ),
             });
             continue;
         }
-        match observe(ctl, &t, cfg, now).await? {
-            Err(why) => {
-                for c in checks_on(req) {
-                    observed.push(failed(&t.arn, c, format!("cannot read the trail: {why}")));
-                }
-            }
-            Ok((status, outcomes)) => {
-                observed.extend(as_results(&t.arn, &outcomes));
-                work.push((t, status, outcomes));
+        let seen = observe(ctl, &t, cfg, now).await?;
+        let mut outcomes = seen.outcomes;
+        // Who stopped it, in every mode (a dry run and alert-only too).
+        if let Some(o) = outcomes
+            .iter_mut()
+            .find(|o| o.check == CheckName::Logging && o.status == CheckStatus::Drift)
+        {
+            if let Some(st) = &seen.status {
+                let who = who_stopped(ctl, &t, st, now).await;
+                o.detail = format!("{}; {who}", o.detail);
             }
         }
+        observed.extend(as_results(&t.arn, &outcomes));
+        work.push((t, seen.status, outcomes));
     }
     // 3. Plan on what was observed, and make it durable before repairing.
-    let prev = match store {
-        Some(s) if !cfg.dry_run => load_state(s, &mut report.warnings).await?,
-        _ => AlertState::new(),
-    };
-    let first = plan(&prev, &observed, now, cfg.renotify);
-    if let (Some(s), false) = (store, cfg.dry_run) {
-        save_state(s, &first.next).await?;
+    let mut first = plan(&prev, &observed, now, cfg.renotify);
+    for (t, _, _) in &work {
+        first.next.trails.insert(t.arn.clone(), now);
+    }
+    let mut state_error: Option<PortError> = None;
+    if let Some(s) = store {
+        if let Err(e) = save_state(s, &first.next).await {
+            // Go on: repairing and telling matter more than remembering.
+            state_error = Some(e);
+        }
     }
     // 4. Repair, read back, decide fixed or failed.
     let mut results: Vec<CheckResult> = observed
@@ -377,47 +499,62 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
         .filter(|r| !work.iter().any(|(t, _, _)| t.arn == r.trail))
         .cloned()
         .collect();
-    for (trail, status, outcomes) in &work {
-        let needs: Vec<&Outcome> = outcomes.iter().filter(|o| o.repair.is_some()).collect();
-        if needs.is_empty() || cfg.dry_run {
+    let mut infra: Option<PortError> = None;
+    for (trail, _, outcomes) in &work {
+        let needs = outcomes.iter().any(|o| o.repair.is_some());
+        if !needs || cfg.dry_run || infra.is_some() {
             for o in outcomes {
                 let mut r = o.result(&trail.arn);
-                if cfg.dry_run && o.repair.is_some() {
-                    r.detail.push_str(" (dry run: not repaired)");
+                if o.repair.is_some() {
+                    r.detail.push_str(if cfg.dry_run {
+                        " (dry run: not repaired)"
+                    } else {
+                        " (not repaired: the pass stopped on an AWS failure)"
+                    });
                 }
                 results.push(r);
             }
             continue;
         }
-        let stopped_by = if outcomes
-            .iter()
-            .any(|o| matches!(o.repair, Some(Repair::StartLogging)))
-        {
-            Some(who_stopped(ctl, trail, status, now).await)
-        } else {
-            None
-        };
-        let refused = repair(ctl, trail, outcomes).await?;
-        // Read back: what the trail is now.
-        let after = match ctl.describe_trails(&trail.home_region).await {
-            Ok(v) => v.into_iter().find(|t| t.arn == trail.arn),
-            Err(e) if finding(&e) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let reread = match &after {
-            Some(t) => observe(ctl, t, cfg, now).await?,
-            None => Err("the trail could not be read back".to_string()),
+        let repaired = async {
+            let refused = repair(ctl, trail, outcomes).await?;
+            let after = match ctl.describe_trails(&trail.home_region).await {
+                Ok(v) => v.into_iter().find(|t| t.arn == trail.arn),
+                Err(e) if finding(&e) => None,
+                Err(e) => return Err(e),
+            };
+            let reread = match &after {
+                Some(t) => Some(observe(ctl, t, cfg, now).await?),
+                None => None,
+            };
+            Ok::<_, PortError>((refused, reread))
+        }
+        .await;
+        let (refused, reread) = match repaired {
+            Ok(x) => x,
+            Err(e) => {
+                for o in outcomes {
+                    let mut r = o.result(&trail.arn);
+                    if o.repair.is_some() {
+                        r.detail.push_str(&format!(" (repair interrupted: {e})"));
+                    }
+                    results.push(r);
+                }
+                infra = Some(e);
+                continue;
+            }
         };
         for o in outcomes {
             let mut r = o.result(&trail.arn);
             if o.repair.is_some() {
-                let now_ok = match &reread {
-                    Ok((_, again)) => again
+                let now_ok = reread.as_ref().map(|again| {
+                    again
+                        .outcomes
                         .iter()
                         .find(|a| a.check == o.check)
-                        .map(|a| (a.status == CheckStatus::Ok, a.detail.clone())),
-                    Err(why) => Some((false, why.clone())),
-                };
+                        .map(|a| (a.status == CheckStatus::Ok, a.detail.clone()))
+                        .unwrap_or((false, "the check is gone from the read-back".into()))
+                });
                 let refusal = refused
                     .iter()
                     .find(|(c, _)| *c == o.check)
@@ -440,12 +577,10 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
                     }
                     (None, None) => {
                         r.status = CheckStatus::Failed;
-                        r.detail = format!("was: {}; could not confirm the repair", o.detail);
-                    }
-                }
-                if o.check == CheckName::Logging {
-                    if let Some(who) = &stopped_by {
-                        r.detail.push_str(&format!("; {who}"));
+                        r.detail = format!(
+                            "was: {}; the trail could not be read back to confirm the repair",
+                            o.detail
+                        );
                     }
                 }
             }
@@ -461,17 +596,41 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
     }
     // 5. Plan on the final results, save, publish, cross off.
     let last = plan(&first.next, &report.results, now, cfg.renotify);
+    let mut next = last.next.clone();
+    next.trails.clone_from(&first.next.trails);
     if let Some(s) = store {
-        save_state(s, &last.next).await?;
+        if let Err(e) = save_state(s, &next).await {
+            state_error.get_or_insert(e);
+        }
     }
     report.notices = last.notices.clone();
-    if let (Some(n), false) = (notifier, last.notices.is_empty()) {
-        let note = watchdog_notification(&last.notices, &cfg.region);
-        n.publish(&note).await.map_err(PassError::Publish)?;
-        report.published = true;
-        if let Some(s) = store {
-            save_state(s, &acknowledge(&last.next, &last.notices)).await?;
+    let delivered = match notifier {
+        Some(n) if !last.notices.is_empty() => {
+            let (done, err) = publish(n, &last.notices, &cfg.region).await;
+            report.published = done > 0;
+            if let Some(e) = err {
+                if let Some(s) = store {
+                    // Cross off what did go; the rest stays pending.
+                    let _ = save_state(s, &acknowledge(&next, &last.notices[..done])).await;
+                }
+                return Err(PassError::Publish(e));
+            }
+            done
         }
+        // Nobody to tell: the caller logs them; counted as delivered so the
+        // pending list does not grow pass after pass.
+        _ => last.notices.len(),
+    };
+    if let (Some(s), true) = (store, delivered > 0) {
+        if let Err(e) = save_state(s, &acknowledge(&next, &last.notices[..delivered])).await {
+            state_error.get_or_insert(e);
+        }
+    }
+    if let Some(e) = infra {
+        return Err(e.into());
+    }
+    if let Some(e) = state_error {
+        return Err(PassError::State(e));
     }
     Ok(report)
 }

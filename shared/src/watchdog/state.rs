@@ -95,6 +95,11 @@ pub struct AlertState {
     /// Notices planned but not known to be delivered, oldest first.
     #[serde(default)]
     pub pending: Vec<Notice>,
+    /// Every trail seen, with when it was last seen: a trail that vanishes
+    /// from the listing is reported as gone (deleted trails must not
+    /// simply drop out of the results).
+    #[serde(default)]
+    pub trails: BTreeMap<String, DateTime<Utc>>,
 }
 
 impl Default for AlertState {
@@ -110,6 +115,7 @@ impl AlertState {
             version: STATE_VERSION,
             entries: BTreeMap::new(),
             pending: Vec::new(),
+            trails: BTreeMap::new(),
         }
     }
 
@@ -293,10 +299,13 @@ pub fn plan(
         }
     }
     entries.retain(|k, e| seen.contains(k) || e.last_seen + FORGET_AFTER >= now);
+    let mut trails = prev.trails.clone();
+    trails.retain(|_, last| *last + FORGET_AFTER >= now);
     let next = AlertState {
         version: STATE_VERSION,
         entries,
         pending,
+        trails,
     };
     Plan {
         notices: next.pending.clone(),

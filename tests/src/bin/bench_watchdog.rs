@@ -1,18 +1,24 @@
 //! `trailguard-bench-watchdog`: the logging watchdog as Lambda runs it,
 //! against the emulator. `prepare` creates TRAILS trails (all configured
-//! as required, logging, one in ten stopped); `run` does what the
+//! as required: multi-region, global events, validation, KMS, CloudWatch
+//! Logs, management and DynamoDB selectors; logging, one in ten stopped); `run` does what the
 //! function's `main` does (configuration, SDK, clients: the init), prints
 //! the instant it was ready, then times passes over every trail: the first
 //! (repairs and a notice), then a quiet one.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
 use clap::{Parser, Subcommand};
 use logging_watchdog::Watchdog;
 use serde_json::json;
 use trailguard::aws::{load_config, CloudTrailApi, S3StateObject, SnsNotifier};
 use trailguard::config;
 use trailguard_e2e::{create_bucket, s3};
+
+const KMS: &str = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+const GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:trail-logs:*";
+const ROLE: &str = "arn:aws:iam::123456789012:role/CloudTrailToLogs";
 
 #[derive(Parser)]
 struct Args {
@@ -48,12 +54,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ct = aws_sdk_cloudtrail::Client::new(&sdk);
             for i in 0..trails {
                 let name = format!("trail-{i:03}");
-                ct.create_trail()
+                let arn = ct
+                    .create_trail()
                     .name(&name)
                     .s3_bucket_name("bench-trail-logs")
                     .is_multi_region_trail(true)
                     .include_global_service_events(true)
                     .enable_log_file_validation(true)
+                    .kms_key_id(KMS)
+                    .cloud_watch_logs_log_group_arn(GROUP)
+                    .cloud_watch_logs_role_arn(ROLE)
+                    .send()
+                    .await?
+                    .trail_arn
+                    .unwrap_or_default();
+                let sel = |n: &str, f: &[(&str, &str)]| {
+                    AdvancedEventSelector::builder()
+                        .name(n)
+                        .set_field_selectors(Some(
+                            f.iter()
+                                .filter_map(|(k, v)| {
+                                    AdvancedFieldSelector::builder()
+                                        .field(*k)
+                                        .equals(*v)
+                                        .build()
+                                        .ok()
+                                })
+                                .collect(),
+                        ))
+                        .build()
+                };
+                ct.put_event_selectors()
+                    .trail_name(&arn)
+                    .advanced_event_selectors(sel(
+                        "management",
+                        &[("eventCategory", "Management")],
+                    )?)
+                    .advanced_event_selectors(sel(
+                        "tables",
+                        &[
+                            ("eventCategory", "Data"),
+                            ("resources.type", "AWS::DynamoDB::Table"),
+                        ],
+                    )?)
                     .send()
                     .await?;
                 if i % 10 != 0 {
