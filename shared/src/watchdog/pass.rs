@@ -9,6 +9,7 @@
 //! before any repair and crossed off only after SNS took them.
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 
 use super::checks::{evaluate, is_shadow, Outcome, Repair, TrailUpdate};
 use super::model::{CheckName, CheckResult, CheckStatus, TrailInfo, TrailStatus};
@@ -16,6 +17,10 @@ use super::requirements::{Mode, Requirements};
 use super::state::{acknowledge, plan, AlertState, Notice};
 use crate::alert::watchdog::watchdog_notification;
 use crate::ports::{Notifier, PortError, StateStore, StopEvent, TrailControl};
+
+/// Trails read at once: CloudTrail's control-plane read APIs allow a few
+/// calls a second per account and region, and the SDK retries throttling.
+const READ_CONCURRENCY: usize = 4;
 
 /// How far back to look for who stopped a trail when CloudTrail does not
 /// say when it was stopped (LookupEvents keeps 90 days).
@@ -438,8 +443,10 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
         }
         Err(e) => return Err(e.into()),
     };
-    // 2. Observe and evaluate.
-    let mut work: Vec<(TrailInfo, Option<TrailStatus>, Vec<Outcome>)> = Vec::new();
+    // 2. Observe and evaluate, a few trails at a time (CloudTrail's read
+    // APIs allow a handful of calls a second per account and region).
+    let mut shadows = Vec::new();
+    let mut local = Vec::new();
     for t in targets {
         // Without the caller's account, an organization trail may belong
         // to another account: reported, not acted on.
@@ -448,38 +455,52 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
             None => is_shadow(&t, &cfg.region, &t.account) || t.is_organization_trail,
         };
         if shadow {
-            observed.push(CheckResult {
-                trail: t.arn.clone(),
-                check: CheckName::Logging,
-                status: CheckStatus::Ok,
-                detail: format!(
-                    "shadow trail (home region {}, account {}{}): reported, not checked or changed here; \
-                     the watchdog in its home region and account does that",
-                    t.home_region,
-                    t.account,
-                    if cfg.account.is_none() && t.is_organization_trail {
-                        ", this account unknown: set TRAILGUARD_ACCOUNT_ID to act on it"
-                    } else {
-                        ""
-                    }
-                ),
-            });
-            continue;
+            shadows.push(t);
+        } else {
+            local.push(t);
         }
-        let seen = observe(ctl, &t, cfg, now).await?;
-        let mut outcomes = seen.outcomes;
-        // Who stopped it, in every mode (a dry run and alert-only too).
-        if let Some(o) = outcomes
-            .iter_mut()
-            .find(|o| o.check == CheckName::Logging && o.status == CheckStatus::Drift)
-        {
-            if let Some(st) = &seen.status {
+    }
+    for t in &shadows {
+        observed.push(CheckResult {
+            trail: t.arn.clone(),
+            check: CheckName::Logging,
+            status: CheckStatus::Ok,
+            detail: format!(
+                "shadow trail (home region {}, account {}{}): reported, not checked or changed here; \
+                 the watchdog in its home region and account does that",
+                t.home_region,
+                t.account,
+                if cfg.account.is_none() && t.is_organization_trail {
+                    ", this account unknown: set TRAILGUARD_ACCOUNT_ID to act on it"
+                } else {
+                    ""
+                }
+            ),
+        });
+    }
+    let seen: Vec<Result<(TrailInfo, Observed), PortError>> = futures_util::stream::iter(local)
+        .map(|t| async move {
+            let mut seen = observe(ctl, &t, cfg, now).await?;
+            // Who stopped it, in every mode (a dry run and alert-only too).
+            if let (Some(o), Some(st)) = (
+                seen.outcomes
+                    .iter_mut()
+                    .find(|o| o.check == CheckName::Logging && o.status == CheckStatus::Drift),
+                &seen.status,
+            ) {
                 let who = who_stopped(ctl, &t, st, now).await;
                 o.detail = format!("{}; {who}", o.detail);
             }
-        }
-        observed.extend(as_results(&t.arn, &outcomes));
-        work.push((t, seen.status, outcomes));
+            Ok((t, seen))
+        })
+        .buffered(READ_CONCURRENCY)
+        .collect()
+        .await;
+    let mut work: Vec<(TrailInfo, Option<TrailStatus>, Vec<Outcome>)> = Vec::new();
+    for r in seen {
+        let (t, seen) = r?;
+        observed.extend(as_results(&t.arn, &seen.outcomes));
+        work.push((t, seen.status, seen.outcomes));
     }
     // 3. Plan on what was observed, and make it durable before repairing.
     let mut first = plan(&prev, &observed, now, cfg.renotify);
