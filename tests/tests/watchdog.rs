@@ -247,6 +247,9 @@ async fn configuration_drift_is_repaired_and_read_back() {
         .is_multi_region_trail(false)
         .include_global_service_events(false)
         .enable_log_file_validation(false)
+        .kms_key_id("arn:aws:kms:us-east-1:123456789012:key/99999999-2222-3333-4444-555555555555")
+        .cloud_watch_logs_log_group_arn("arn:aws:logs:us-east-1:123456789012:log-group:elsewhere:*")
+        .cloud_watch_logs_role_arn(ROLE)
         .send()
         .await
         .unwrap();
@@ -266,7 +269,7 @@ async fn configuration_drift_is_repaired_and_read_back() {
         .await
         .unwrap();
     let out = s.dog.handle(scheduled()).await.unwrap();
-    assert_eq!(out["fixed"], 4, "{out}");
+    assert_eq!(out["fixed"], 6, "{out}");
     let t = &s
         .ct
         .describe_trails()
@@ -279,6 +282,8 @@ async fn configuration_drift_is_repaired_and_read_back() {
     assert_eq!(t.is_multi_region_trail(), Some(true));
     assert_eq!(t.include_global_service_events(), Some(true));
     assert_eq!(t.log_file_validation_enabled(), Some(true));
+    assert_eq!(t.kms_key_id(), Some(KMS));
+    assert_eq!(t.cloud_watch_logs_log_group_arn(), Some(GROUP));
     let inbox = received(&s).await;
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     for check in [
