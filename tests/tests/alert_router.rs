@@ -338,3 +338,78 @@ async fn the_sample_events_give_the_documented_alerts() {
     );
     assert!(!subjects.iter().any(|s| s.contains("DescribeInstances")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_rules_and_tuning_are_read_from_s3_at_cold_start() {
+    let emu = Emulator::start();
+    let sdk = emu.sdk_config().await;
+    let s3c = s3(&sdk);
+    create_bucket(&s3c, "trailguard-config").await;
+    let rule = "title: Artifacts deleted\nid: acme-artifacts-deleted\nlevel: high\n\
+                logsource: {product: aws, service: cloudtrail}\n\
+                detection:\n  sel:\n    eventName: DeleteObject\n    requestParameters.bucketName: artifacts\n  condition: sel\n";
+    for (key, body) in [
+        ("rules/acme/artifacts.yml", rule.to_string()),
+        ("rules/README.md", "not a rule".to_string()),
+        ("tuning.yml", "allow:\n  - rules: [acme-artifacts-deleted]\n    principals: ['arn:aws:iam::111122223333:user/janitor']\n    reason: the nightly clean-up\n".to_string()),
+    ] {
+        s3c.put_object()
+            .bucket("trailguard-config")
+            .key(key)
+            .body(body.into_bytes().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let inbox = Inbox::create(&sdk, "s3-rules").await;
+    let env: HashMap<&str, String> = HashMap::from([
+        ("TRAILGUARD_SNS_TOPIC_ARN", inbox.topic_arn.clone()),
+        (
+            "TRAILGUARD_RULES",
+            "s3://trailguard-config/rules/".to_string(),
+        ),
+        (
+            "TRAILGUARD_TUNING",
+            "s3://trailguard-config/tuning.yml".to_string(),
+        ),
+    ]);
+    let cfg = router_from(|k| env.get(k).cloned()).unwrap();
+    // What main.rs does at cold start.
+    let store = trailguard::aws::S3Store::new(&sdk);
+    let read = rules::read_locations(Some(&store), &cfg.rules)
+        .await
+        .unwrap();
+    assert_eq!(read.files.len(), 1, "{:?}", read.unreadable);
+    let tuning = rules::read_tuning(Some(&store), &cfg).await.unwrap();
+    let loaded = rules::build_read(&cfg, &read, tuning, cfg.min_severity);
+    assert!(loaded
+        .detector
+        .rules()
+        .get("acme-artifacts-deleted")
+        .is_some());
+    let router = Router::new(&cfg, loaded, Some(SnsPublisher::new(&sdk)));
+    let delete = |who: &str, id: &str| {
+        record(
+            id,
+            "s3.amazonaws.com",
+            "DeleteObject",
+            who,
+            json!({"bucketName": "artifacts", "key": "a.zip"}),
+        )
+    };
+    let out = router
+        .handle(payload(&[delete("janitor", "d1"), delete("eve", "d2")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (out["alerts"].as_u64(), out["allowlisted"].as_u64()),
+        (Some(1), Some(1)),
+        "{out}"
+    );
+    let got = inbox.drain().await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0]["Subject"]
+        .as_str()
+        .unwrap()
+        .contains("Artifacts deleted: DeleteObject by user/eve"));
+}
