@@ -8,4 +8,4 @@ python3 -m pip install --quiet --disable-pip-version-check -r tests/emulator/req
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 cargo test --workspace --all-features
-python3 -m pytest -q tests/emulator
+python3 -m pytest -q tests/emulator tests/template
