@@ -82,7 +82,10 @@ Control endpoints (plain JSON, no signing, never delayed, never counted)
                                      UpdateTrail, DeleteTrail,
                                      PutEventSelectors) are added to the
                                      ``LookupEvents`` history, the caller's
-                                     access key as user name.
+                                     access key as user name. StartLogging,
+                                     StopLogging and DeleteTrail take the
+                                     trail's ARN as AWS does (moto alone
+                                     takes only names).
 ``GET    /_trailguard/sns``          every message SNS accepted (Publish and
                                      PublishBatch), with what a subscriber of
                                      each protocol receives (``delivered``:
@@ -1093,6 +1096,14 @@ class TrailguardEmulator:
             params = {}
         if not isinstance(params, dict):
             params = {}
+        # AWS takes a trail's name or ARN in StartLogging, StopLogging and
+        # DeleteTrail; moto only looks names up. Give moto the name.
+        name = params.get("Name")
+        if req.operation in ("StartLogging", "StopLogging", "DeleteTrail") and isinstance(name, str) and ":trail/" in name:
+            rewritten = dict(params, Name=name.rsplit(":trail/", 1)[1])
+            data = json.dumps(rewritten).encode()
+            environ["wsgi.input"] = io.BytesIO(data)
+            environ["CONTENT_LENGTH"] = str(len(data))
         app_iter, status, headers = run_wsgi_app(self.moto_app, environ)
         try:
             payload = b"".join(app_iter)

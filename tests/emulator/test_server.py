@@ -650,7 +650,7 @@ def test_trail_status_overrides_and_control_plane_history(server):
     server.client("s3").create_bucket(Bucket="trail-logs")
     ct = server.client("cloudtrail")
     arn = ct.create_trail(Name="main-trail", S3BucketName="trail-logs", IsMultiRegionTrail=True)["TrailARN"]
-    ct.start_logging(Name="main-trail")
+    ct.start_logging(Name=arn)  # by ARN, as AWS allows
     ct.stop_logging(Name="main-trail")
     status = ct.get_trail_status(Name="main-trail")
     assert status["IsLogging"] is False

@@ -479,8 +479,7 @@ async fn a_configured_trail_that_is_gone_is_a_finding() {
 async fn a_deleted_trail_does_not_drop_out_silently() {
     let s = setup(&[]).await;
     s.dog.handle(scheduled()).await.unwrap();
-    // (moto deletes by name only.)
-    s.ct.delete_trail().name("main-trail").send().await.unwrap();
+    s.ct.delete_trail().name(&s.arn).send().await.unwrap();
     let out = s.dog.handle(scheduled()).await.unwrap();
     assert_eq!(out["failed"], 1, "{out}");
     let inbox = received(&s).await;

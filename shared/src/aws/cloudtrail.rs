@@ -27,11 +27,6 @@ impl CloudTrailApi {
         }
     }
 
-    /// Whether requests go to a custom endpoint (the emulator).
-    pub fn custom_endpoint(&self) -> bool {
-        self.config.endpoint_url().is_some()
-    }
-
     /// The client for a region.
     pub fn client(&self, region: &str) -> Client {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());

@@ -164,17 +164,9 @@ impl TrailControl for CloudTrailApi {
     }
 
     async fn start_logging(&self, region: &str, trail: &str) -> Result<(), PortError> {
-        // AWS takes the ARN (exact even with same-named trails elsewhere);
-        // the emulator (moto) only takes names, and is only reached
-        // through a custom endpoint.
-        let name = if self.custom_endpoint() {
-            trail.rsplit(":trail/").next().unwrap_or(trail)
-        } else {
-            trail
-        };
         self.client(region)
             .start_logging()
-            .name(name)
+            .name(trail)
             .send()
             .await
             .map(|_| ())
@@ -299,10 +291,15 @@ impl TrailControl for CloudTrailApi {
                     .await
                     .map_err(|e| port_error("LookupEvents", trail_arn, &e))?;
                 for e in resp.events() {
-                    let record: Value = e
-                        .cloud_trail_event()
-                        .and_then(|r| serde_json::from_str(r).ok())
-                        .unwrap_or(Value::Null);
+                    let record: Value = match e.cloud_trail_event().map(serde_json::from_str) {
+                        Some(Ok(v)) => v,
+                        Some(Err(err)) => {
+                            tracing::warn!(event_id = e.event_id().unwrap_or(""), error = %err,
+                                "LookupEvents returned a CloudTrailEvent that is not JSON; skipped");
+                            continue;
+                        }
+                        None => continue,
+                    };
                     // The call names the trail by name or ARN.
                     let target = record
                         .pointer("/requestParameters/name")
