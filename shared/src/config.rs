@@ -90,14 +90,21 @@ pub struct ConfigError {
     pub why: String,
 }
 
-/// Reads the validator's configuration through `get` (the process
-/// environment in production, a map in tests).
-pub fn validator_from(
-    get: impl Fn(&str) -> Option<String>,
-) -> Result<ValidatorConfig, ConfigError> {
-    let d = ValidatorConfig::default();
-    let list = |name: &str| -> Vec<String> {
-        get(name)
+/// The environment as the three readers see it: trimmed text, lists,
+/// numbers and flags, each error naming the variable.
+struct Env<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// A variable's trimmed value; empty counts as unset.
+    fn text(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A comma-separated list, blanks dropped.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.text(name)
             .map(|v| {
                 v.split(',')
                     .map(str::trim)
@@ -106,25 +113,53 @@ pub fn validator_from(
                     .collect()
             })
             .unwrap_or_default()
-    };
-    let text = |name: &str| {
-        get(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-        match text(name) {
+    }
+
+    /// A positive whole number, or `default` when unset.
+    fn number(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+        match self.text(name) {
             None => Ok(default),
             Some(v) => match v.parse::<u64>() {
                 Ok(n) if n > 0 => Ok(n),
-                _ => Err(ConfigError {
-                    name,
-                    value: v,
-                    why: "expected a positive whole number".into(),
-                }),
+                _ => Err(err(name, &v, "expected a positive whole number".into())),
             },
         }
-    };
+    }
+
+    /// `true`/`false` (or 1/0, yes/no), or `default` when unset.
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self
+            .text(name)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some("false" | "0" | "no") => Ok(false),
+            Some(v) => Err(err(name, v, "expected true or false".into())),
+        }
+    }
+}
+
+fn err(name: &'static str, value: &str, why: String) -> ConfigError {
+    ConfigError {
+        name,
+        value: value.to_string(),
+        why,
+    }
+}
+
+/// Reads the validator's configuration through `get` (the process
+/// environment in production, a map in tests).
+pub fn validator_from(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<ValidatorConfig, ConfigError> {
+    let env = Env(get);
+    let text = |name: &str| env.text(name);
+    let list = |name: &str| env.list(name);
+    let number = |name: &'static str, default: u64| env.number(name, default);
+    let d = ValidatorConfig::default();
     let accounts = list(EXPECTED_ACCOUNTS);
     if let Some(bad) = accounts
         .iter()
@@ -248,27 +283,11 @@ pub fn parse_level(s: &str) -> Option<Level> {
 
 /// Reads the router's configuration through `get`.
 pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig, ConfigError> {
-    let text = |name: &str| {
-        get(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let list = |name: &str| -> Vec<String> {
-        text(name)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let err = |name: &'static str, value: &str, why: String| ConfigError {
-        name,
-        value: value.to_string(),
-        why,
-    };
+    let env = Env(get);
+    let text = |name: &str| env.text(name);
+    let list = |name: &str| env.list(name);
+    let number = |name: &'static str, default: u64| env.number(name, default);
+    let flag = |name: &'static str, default: bool| env.flag(name, default);
     let min_severity = match text(MIN_SEVERITY) {
         None => Level::Medium,
         Some(v) => parse_level(&v).ok_or_else(|| {
@@ -302,15 +321,7 @@ pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig,
         }
         severity_topics.push((level, arn.trim().to_string()));
     }
-    let builtin = match text(BUILTIN_RULES)
-        .as_deref()
-        .map(str::to_lowercase)
-        .as_deref()
-    {
-        None | Some("true") | Some("1") | Some("yes") => true,
-        Some("false") | Some("0") | Some("no") => false,
-        Some(v) => return Err(err(BUILTIN_RULES, v, "expected true or false".into())),
-    };
+    let builtin = flag(BUILTIN_RULES, true)?;
     let rules = list(RULES)
         .iter()
         .map(|s| Location::parse(s).map_err(|why| err(RULES, s, why)))
@@ -318,15 +329,6 @@ pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig,
     let tuning = text(TUNING)
         .map(|s| Location::parse(&s).map_err(|why| err(TUNING, &s, why)))
         .transpose()?;
-    let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-        match text(name) {
-            None => Ok(default),
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(err(name, &v, "expected a positive whole number".into())),
-            },
-        }
-    };
     Ok(RouterConfig {
         topic: text(TOPIC_ARN),
         min_severity,
@@ -380,41 +382,12 @@ pub fn check_mode_variable(check: crate::watchdog::model::CheckName) -> String {
 
 /// Reads the watchdog's configuration through `get`.
 pub fn watchdog_from(get: impl Fn(&str) -> Option<String>) -> Result<WatchdogConfig, ConfigError> {
+    let env = Env(get);
+    let text = |name: &str| env.text(name);
+    let list = |name: &str| env.list(name);
+    let flag = |name: &'static str, default: bool| env.flag(name, default);
     use crate::watchdog::model::CheckName;
     use crate::watchdog::requirements::{Mode, Requirements};
-    let text = |name: &str| {
-        get(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let list = |name: &str| -> Vec<String> {
-        text(name)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let err = |name: &'static str, value: &str, why: String| ConfigError {
-        name,
-        value: value.to_string(),
-        why,
-    };
-    let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
-        match text(name)
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None => Ok(default),
-            Some("true" | "1" | "yes") => Ok(true),
-            Some("false" | "0" | "no") => Ok(false),
-            Some(v) => Err(err(name, v, "expected true or false".into())),
-        }
-    };
     let minutes =
         |name: &'static str, default: chrono::Duration| -> Result<chrono::Duration, ConfigError> {
             match text(name) {
