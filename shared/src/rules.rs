@@ -336,25 +336,9 @@ pub fn build(
             &mut inactive,
         );
     }
-    // A second rule with an id already loaded is refused on its own.
-    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    let mut unique = Vec::with_capacity(rules.len());
-    for r in rules {
-        if let Some(first) = seen.get(&r.id) {
-            rejected.push(RuleError {
-                origin: r.origin.clone(),
-                id: Some(r.id.clone()),
-                kind: Box::new(RuleErrorKind::DuplicateId {
-                    other: first.clone(),
-                }),
-            });
-        } else {
-            seen.insert(r.id.clone(), r.origin.clone());
-            unique.push(r);
-        }
-    }
+    let ids: std::collections::HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     let known = |id: &str| {
-        seen.contains_key(id)
+        ids.contains(id)
             || inactive
                 .iter()
                 .any(|i: &Inactive| i.id.as_deref() == Some(id))
@@ -364,15 +348,9 @@ pub fn build(
         .into_iter()
         .map(str::to_string)
         .collect();
-    let detector = match Detector::new(unique, tuning, min_severity) {
-        Ok(d) => d,
-        // Unreachable: ids were made unique above.
-        Err(e) => {
-            rejected.push(e);
-            Detector::new(Vec::new(), Tuning::default(), min_severity)
-                .unwrap_or_else(|_| unreachable!())
-        }
-    };
+    // A second rule with an id already loaded is refused on its own.
+    let (detector, duplicates) = Detector::new(rules, tuning, min_severity);
+    rejected.extend(duplicates);
     Loaded {
         detector,
         rejected,

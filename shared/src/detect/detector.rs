@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::rule::{Level, Rule};
 use super::tuning::Tuning;
-use super::{RuleError, RuleSet};
+use super::{RuleError, RuleErrorKind, RuleSet};
 
 /// The rules in force and how to treat their matches.
 #[derive(Debug, Clone)]
@@ -42,11 +42,27 @@ pub struct Outcome<'a> {
 
 impl Detector {
     /// Keeps the rules that are enabled and, after severity overrides, at
-    /// or above `min_level`.
-    pub fn new(rules: Vec<Rule>, tuning: Tuning, min_level: Level) -> Result<Detector, RuleError> {
+    /// or above `min_level`. A rule whose id an earlier rule has is refused
+    /// on its own and returned, the others load.
+    pub fn new(rules: Vec<Rule>, tuning: Tuning, min_level: Level) -> (Detector, Vec<RuleError>) {
         let mut kept = Vec::with_capacity(rules.len());
         let mut dropped = Vec::new();
+        let mut duplicates = Vec::new();
+        let mut first: std::collections::HashMap<String, String> = Default::default();
         for r in rules {
+            // Duplicates are refused before any is dropped, so a disabled or
+            // below-floor rule still claims its id.
+            if let Some(other) = first.get(&r.id) {
+                duplicates.push(RuleError {
+                    origin: r.origin.clone(),
+                    id: Some(r.id.clone()),
+                    kind: Box::new(RuleErrorKind::DuplicateId {
+                        other: other.clone(),
+                    }),
+                });
+                continue;
+            }
+            first.insert(r.id.clone(), r.origin.clone());
             if tuning.is_disabled(&r.id) {
                 dropped.push((r.id.clone(), "disabled"));
             } else if tuning.level(&r.id, r.level) < min_level {
@@ -55,12 +71,17 @@ impl Detector {
                 kept.push(r);
             }
         }
-        Ok(Detector {
-            set: RuleSet::new(kept)?,
-            tuning,
-            min_level,
-            dropped,
-        })
+        // Ids are unique here, so nothing more is refused.
+        let (set, _) = RuleSet::keeping_first(kept);
+        (
+            Detector {
+                set,
+                tuning,
+                min_level,
+                dropped,
+            },
+            duplicates,
+        )
     }
 
     /// The rules matching `record`, minus the allowlisted ones.
@@ -126,8 +147,9 @@ mod tests {
             ],
             tuning,
             Level::Medium,
-        )
-        .unwrap();
+        );
+        assert!(d.1.is_empty());
+        let d = d.0;
         assert_eq!(d.rules().len(), 2);
         assert_eq!(
             d.dropped,

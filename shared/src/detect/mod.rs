@@ -148,17 +148,29 @@ impl RuleSet {
     /// Indexes `rules`; two rules with one id are refused (alerts and
     /// dedupe key on it).
     pub fn new(rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+        let (set, mut duplicates) = RuleSet::keeping_first(rules);
+        match duplicates.is_empty() {
+            true => Ok(set),
+            false => Err(duplicates.swap_remove(0)),
+        }
+    }
+
+    /// Indexes `rules`, keeping the first rule of each id and returning the
+    /// later ones as refused: one duplicate must not unload the others.
+    pub fn keeping_first(rules: Vec<Rule>) -> (RuleSet, Vec<RuleError>) {
         let mut set = RuleSet::default();
+        let mut duplicates = Vec::new();
         let mut ids: HashMap<String, String> = HashMap::new();
         for rule in rules {
             if let Some(other) = ids.get(&rule.id) {
-                return Err(RuleError {
+                duplicates.push(RuleError {
                     origin: rule.origin.clone(),
                     id: Some(rule.id.clone()),
                     kind: Box::new(RuleErrorKind::DuplicateId {
                         other: other.clone(),
                     }),
                 });
+                continue;
             }
             ids.insert(rule.id.clone(), rule.origin.clone());
             let i = set.rules.len();
@@ -180,7 +192,7 @@ impl RuleSet {
             }
             set.rules.push(rule);
         }
-        Ok(set)
+        (set, duplicates)
     }
 
     /// Loads every `(origin, yaml)` source, reporting every rejected rule
