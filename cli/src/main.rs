@@ -36,6 +36,15 @@ enum Command {
     Rules(rulescmd::Command),
 }
 
+/// How a command prints its results, one record per line either way.
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum Output {
+    /// Lines for people (`validate`: the AWS CLI's lines).
+    Text,
+    /// One JSON object per line, for `jq` and log pipelines.
+    Json,
+}
+
 /// Exit status when the command could not run.
 const CANNOT_RUN: u8 = 2;
 

@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 
-use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use trailguard::alert::detection::Alert;
 use trailguard::alert::render::{self, severity_tag};
@@ -21,16 +20,7 @@ use trailguard::cloudtrail::input::{read_records, Limits};
 use trailguard::detect::{Detector, Level};
 
 use crate::rulesopt::RuleOptions;
-use crate::CANNOT_RUN;
-
-/// Output format.
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Output {
-    /// One readable line per alert.
-    Text,
-    /// One JSON object per alert per line (the router's `default` rendering).
-    Json,
-}
+use crate::{Output, CANNOT_RUN};
 
 /// `trailguard scan` flags.
 #[derive(clap::Args)]

@@ -5,23 +5,13 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use trailguard::aws::{load_config, CloudTrailApi, S3Store};
 use trailguard::integrity::verdict::{FileKind, Verdict};
 use trailguard::validate::{self, display_time, KeyCache, Progress, RangeReport, RangeRequest};
 
-use crate::CANNOT_RUN;
-
-/// Output format.
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Output {
-    /// The AWS CLI's lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
+use crate::{Output, CANNOT_RUN};
 
 /// Flags of `aws cloudtrail validate-logs`, and a few more.
 #[derive(clap::Args)]

@@ -5,21 +5,11 @@
 use std::process::ExitCode;
 
 use chrono::Utc;
-use clap::ValueEnum;
 use trailguard::aws::{load_config, CloudTrailApi, S3StateObject, SnsNotifier};
 use trailguard::config;
 use trailguard::watchdog::pass::{run as run_pass, PassConfig};
 
-use crate::CANNOT_RUN;
-
-/// Output format.
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Output {
-    /// One aligned line per check.
-    Text,
-    /// One JSON object per check per line: trail, check, status, detail.
-    Json,
-}
+use crate::{Output, CANNOT_RUN};
 
 /// `trailguard watchdog` flags.
 #[derive(clap::Args)]

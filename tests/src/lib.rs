@@ -72,18 +72,7 @@ impl Emulator {
     /// SDK configuration for the emulator: its endpoint, `us-east-1`, and
     /// dummy credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&self.url)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "testing",
-                "testing",
-                None,
-                None,
-                "trailguard-tests",
-            ))
-            .load()
-            .await
+        self.sdk_config_as("us-east-1", "testing").await
     }
 
     /// An SDK configuration for another region and caller (the access key

@@ -632,7 +632,12 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
             if let Some(e) = err {
                 if let Some(s) = store {
                     // Cross off what did go; the rest stays pending.
-                    let _ = save_state(s, &acknowledge(&next, &last.notices[..done])).await;
+                    if let Err(se) = save_state(s, &acknowledge(&next, &last.notices[..done])).await
+                    {
+                        // The pass fails on the publish error anyway; the
+                        // published notices may then be sent again.
+                        tracing::warn!(error = %se, "could not record the notices already published");
+                    }
                 }
                 return Err(PassError::Publish(e));
             }
