@@ -3,7 +3,7 @@
 # with zig) under `sam build`, x86_64 (this machine has no aarch64 Rust
 # target; deployments default to arm64), into BUILD_DIR (default
 # /tmp/trailguard-sam-build); then runs each built bootstrap once through
-# the local Lambda Runtime API as a smoke test.
+# the local Lambda Runtime API against the emulator as a smoke test.
 # Takes about 3 minutes with a warm target/ and 6 on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,12 +19,18 @@ sam build --parameter-overrides Architecture=x86_64 --build-dir "$build"
 for fn in IntegrityValidatorFunction AlertRouterFunction LoggingWatchdogFunction; do
   [ -x "$build/$fn/bootstrap" ] || { echo "check-build: no $build/$fn/bootstrap" >&2; exit 1; }
 done
-# Smoke: each bootstrap answers through the Runtime API.
-python3 tests/emulator/lambda_runtime.py --binary "$build/AlertRouterFunction/bootstrap" --name alert-router \
-  --event events/cwlogs-control-message.json
-python3 tests/emulator/lambda_runtime.py --binary "$build/IntegrityValidatorFunction/bootstrap" --name integrity-validator \
-  --event events/s3-test-event.json
-python3 tests/emulator/lambda_runtime.py --binary "$build/LoggingWatchdogFunction/bootstrap" --name logging-watchdog \
-  --event events/scheduled-event.json --env TRAILGUARD_DRY_RUN=true --env AWS_ENDPOINT_URL=http://127.0.0.1:9 \
-  --env AWS_MAX_ATTEMPTS=1 --timeout 30 || [ $? -eq 1 ]
-echo "check-build: sam build (x86_64) made the three bootstraps, and each ran under the Runtime API"
+# Smoke: each bootstrap runs under the Runtime API against the emulator and
+# answers its sample event as the debug build does.
+python3 -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
+. scripts/emulator.sh
+topic=$(python3 -c 'import boto3; print(boto3.client("sns").create_topic(Name="check-build")["TopicArn"])')
+run() { python3 tests/emulator/lambda_runtime.py --binary "$build/$1/bootstrap" --name "$2" --account 123456789012 "${@:3}"; }
+out=$(run AlertRouterFunction alert-router --event events/alert-router/cwlogs-data-message.json \
+  --env TRAILGUARD_SNS_TOPIC_ARN="$topic" --env TRAILGUARD_LOG_BUCKET=trailguard-demo-logs --env TRAILGUARD_TRAIL_NAME=main-trail)
+echo "$out"
+echo "$out" | grep -q '"alerts": 5' || { echo "check-build: alert-router did not raise the 5 alerts" >&2; exit 1; }
+run IntegrityValidatorFunction integrity-validator --event events/integrity-validator/s3-test-event.json
+out=$(run LoggingWatchdogFunction logging-watchdog --event events/logging-watchdog/direct-dry-run.json)
+echo "$out"
+echo "$out" | grep -q '"dryRun": true' || { echo "check-build: logging-watchdog did not run its pass" >&2; exit 1; }
+echo "check-build: sam build (x86_64) made the three bootstraps, and each answered its sample event under the Runtime API"

@@ -28,9 +28,9 @@ grep -q "INVALID: hash value doesn't match" /tmp/trailguard-demo.out
 [ "$status" -eq 1 ]
 echo "== the altered log file was found"
 echo
-echo "== trailguard scan: the alert router's rules over a CloudWatch Logs batch (events/cwlogs-data-message.json)"
+echo "== trailguard scan: the alert router's rules over a CloudWatch Logs batch (events/alert-router/cwlogs-data-message.json)"
 $bin/trailguard scan --log-bucket trailguard-demo-logs --trail-name main-trail \
-  events/cwlogs-data-message.json 2>&1 | tee /tmp/trailguard-demo-scan.out
+  events/alert-router/cwlogs-data-message.json 2>&1 | tee /tmp/trailguard-demo-scan.out
 grep -q "CRITICAL  StopLogging .*Guarded Trail Stopped or Deleted" /tmp/trailguard-demo-scan.out
 grep -q "CRITICAL  PutBucketPolicy .*Trail Log Bucket" /tmp/trailguard-demo-scan.out
 grep -q "HIGH      ConsoleLogin .*Without MFA" /tmp/trailguard-demo-scan.out

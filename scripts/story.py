@@ -115,7 +115,7 @@ def main() -> int:
     print("IsLogging:", ct.get_trail_status(Name=TRAIL)["IsLogging"])
 
     step("logging-watchdog: the five-minute schedule fires")
-    with open(os.path.join(ROOT, "events", "scheduled-event.json")) as f:
+    with open(os.path.join(ROOT, "events", "logging-watchdog", "scheduled-event.json")) as f:
         scheduled = json.load(f)
     results = invoke("logging-watchdog", [scheduled], {
         "TRAILGUARD_SNS_TOPIC_ARN": topic,
@@ -133,7 +133,7 @@ def main() -> int:
     step("alert-router: the trail's CloudWatch Logs stream delivers mallory's StopLogging and more")
     recorded = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "StopLogging"}])
     records = [json.loads(e["CloudTrailEvent"]) for e in recorded["Events"]]
-    with open(os.path.join(ROOT, "events", "decoded", "cwlogs-data-message.json")) as f:
+    with open(os.path.join(ROOT, "events", "alert-router", "decoded", "cwlogs-data-message.json")) as f:
         sample = json.load(f)
     # The sample's bucket-policy change and console sign-in without MFA.
     records += [json.loads(e["message"]) for e in sample["logEvents"][1:3]]

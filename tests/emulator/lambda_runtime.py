@@ -12,7 +12,7 @@ rebuilding the functions and without leaving loopback.
 Usage::
 
     python3 tests/emulator/lambda_runtime.py --binary target/debug/alert-router \\
-        --name alert-router --event events/cwlogs-data-message.json [--event ...] \\
+        --name alert-router --event events/alert-router/cwlogs-data-message.json [--event ...] \\
         [--env KEY=VALUE ...] [--timeout 60]
 
 Each event is invoked in order; every response is printed as one JSON

@@ -302,8 +302,10 @@ async fn the_sample_events_give_the_documented_alerts() {
     let loaded = rules::build(&cfg, &[], Default::default(), cfg.min_severity);
     let router = Router::new(&cfg, loaded, Some(SnsPublisher::new(&sdk)));
     let read = |name: &str| -> Value {
-        serde_json::from_slice(&std::fs::read(repo_root().join("events").join(name)).unwrap())
-            .unwrap()
+        serde_json::from_slice(
+            &std::fs::read(repo_root().join("events/alert-router").join(name)).unwrap(),
+        )
+        .unwrap()
     };
     let out = router
         .handle(read("cwlogs-control-message.json"))

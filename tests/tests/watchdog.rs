@@ -194,7 +194,7 @@ async fn a_healthy_trail_is_quiet() {
     // The sample event of events/ (its account is overridden by
     // TRAILGUARD_ACCOUNT_ID, moto's).
     let sample: Value = serde_json::from_slice(
-        &std::fs::read(repo_root().join("events/scheduled-event.json")).unwrap(),
+        &std::fs::read(repo_root().join("events/logging-watchdog/scheduled-event.json")).unwrap(),
     )
     .unwrap();
     let out = s.dog.handle(sample).await.unwrap();
@@ -312,7 +312,12 @@ async fn alert_only_checks_and_dry_runs_change_nothing() {
         .await
         .unwrap();
     s.ct.stop_logging().name("main-trail").send().await.unwrap();
-    let out = s.dog.handle(json!({"dryRun": true})).await.unwrap();
+    // The direct-invocation sample of events/logging-watchdog/.
+    let dry_run: Value = serde_json::from_slice(
+        &std::fs::read(repo_root().join("events/logging-watchdog/direct-dry-run.json")).unwrap(),
+    )
+    .unwrap();
+    let out = s.dog.handle(dry_run).await.unwrap();
     assert_eq!(out["drift"], 2, "{out}");
     assert!(!logging(&s).await);
     assert!(received(&s).await.is_empty());
