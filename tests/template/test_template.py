@@ -130,6 +130,16 @@ def test_every_variable_is_one_the_code_reads_and_the_needed_ones_are_set():
         assert not missing, f"{name}: missing {sorted(missing)}"
 
 
+def test_every_variable_the_code_reads_is_in_a_readme_table():
+    readme = (ROOT / "README.md").read_text()
+    rows = "\n".join(line for line in readme.splitlines() if line.startswith("| `TRAILGUARD_"))
+    undocumented = {v for v in KNOWN if f"`{v}`" not in rows and not v.startswith("TRAILGUARD_CHECK_")}
+    assert not undocumented, f"configuration variables missing from README's tables: {sorted(undocumented)}"
+    assert "`TRAILGUARD_CHECK_<CHECK>`" in rows
+    for check in CHECKS:
+        assert check.lower() in rows, f"check {check} not named in README's TRAILGUARD_CHECK_<CHECK> row"
+
+
 def test_each_function_builds_a_binary_of_the_workspace():
     bins = set()
     for cargo in ROOT.glob("functions/*/Cargo.toml"):
