@@ -15,6 +15,7 @@
 //!   selector analysis, alert memory), pure.
 
 pub mod alert;
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod cloudtrail;
 pub mod config;

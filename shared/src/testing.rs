@@ -15,6 +15,8 @@ pub struct MemStore {
     objects: Mutex<BTreeMap<(String, String), StoredObject>>,
     /// Keys whose GET fails as if S3 were down.
     pub failing: Mutex<Vec<String>>,
+    /// Every GET asked for, as (bucket, key), in order.
+    pub gets: Mutex<Vec<(String, String)>>,
 }
 
 impl MemStore {
@@ -61,6 +63,10 @@ impl MemStore {
 
 impl ObjectStore for MemStore {
     async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, PortError> {
+        self.gets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((bucket.into(), key.into()));
         if self
             .failing
             .lock()

@@ -208,6 +208,93 @@ mod tests {
         assert!(f.sent.sent.lock().unwrap().is_empty());
     }
 
+    /// A digest (signed, or forged) that lists objects outside the trail's
+    /// bucket or keys that are not this trail's log files: findings, and
+    /// never a fetch the digest steered.
+    #[tokio::test]
+    async fn a_digest_listing_files_elsewhere_never_steers_the_fetches() {
+        use trailguard::cloudtrail::digest::Digest;
+        use trailguard::integrity::gzip;
+        use trailguard::synth::signed_digest;
+        let key = SigningKey::generate();
+        let spec = TrailSpec::default();
+        let trail = generate(&spec, &key);
+        let store = std::sync::Arc::new(MemStore::default());
+        store.put_all(&spec.bucket, &trail.objects);
+        let digest_key = trail.digest_keys()[1].to_string();
+        let inflated = gzip::inflate(&store.body(&spec.bucket, &digest_key).unwrap(), 1 << 30)
+            .unwrap()
+            .0;
+        let mut digest: Digest = serde_json::from_slice(&inflated).unwrap();
+        let good = digest.log_files[0].s3_object.clone();
+        let mut elsewhere = digest.log_files[0].clone();
+        elsewhere.s3_bucket = "attacker-bucket".into();
+        let mut not_a_log = digest.log_files[0].clone();
+        not_a_log.s3_object = "AWSLogs/111122223333/../../secrets.txt".into();
+        let mut other_account = digest.log_files[0].clone();
+        other_account.s3_object = good.replace("111122223333", "999988887777");
+        digest
+            .log_files
+            .extend([elsewhere, not_a_log, other_account]);
+        let sent = std::sync::Arc::new(MemNotifier::default());
+        let cfg = ValidatorConfig {
+            expect: trailguard::integrity::logfile::Expectations {
+                accounts: vec!["111122223333".into()],
+                ..Default::default()
+            },
+            ..ValidatorConfig::default()
+        };
+        let validator = ObjectValidator::new(store.clone(), MemKeys::with("us-east-1", &key), cfg);
+        let handler = Handler::new(validator, Some(sent.clone()));
+
+        // Signed with the trail's key: its own log files and three more, three findings.
+        let (object, _) = signed_digest(&digest, &key);
+        store.put(&spec.bucket, &digest_key, object.body, &object.metadata);
+        let out = handler
+            .handle(s3_event(&spec.bucket, &digest_key, "ObjectCreated:Put"))
+            .await
+            .unwrap();
+        assert_eq!(out["invalid"], 3, "{out}");
+        let body = sent.sent.lock().unwrap()[0].body.clone();
+        assert!(
+            body.contains("listed in bucket attacker-bucket, not the trail's bucket"),
+            "{body}"
+        );
+        assert!(
+            body.contains("secrets.txt\tINVALID: unrecognised object"),
+            "{body}"
+        );
+        assert!(body.contains("999988887777"), "{body}");
+        let fetched = |b: &str, k: &str| {
+            store
+                .gets
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(gb, gk)| gb == b && gk == k)
+        };
+        assert!(fetched(&spec.bucket, &good));
+        assert!(!store
+            .gets
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(b, k)| b == "attacker-bucket"
+                || k.contains("secrets")
+                || k.contains("999988887777")));
+
+        // Forged (another key): the digest is invalid and nothing it lists is fetched.
+        store.gets.lock().unwrap().clear();
+        let (forged, _) = signed_digest(&digest, &SigningKey::generate());
+        store.put(&spec.bucket, &digest_key, forged.body, &forged.metadata);
+        let out = handler
+            .handle(s3_event(&spec.bucket, &digest_key, "ObjectCreated:Put"))
+            .await
+            .unwrap();
+        assert_eq!(out["invalid"], 1, "{out}");
+        assert!(!fetched(&spec.bucket, &good));
+    }
+
     #[tokio::test]
     async fn tampered_log_is_one_alert() {
         let f = fixture();

@@ -166,15 +166,25 @@ pub(super) fn link_verdicts(
 
 /// Fetches and hashes log files listed by valid digests, a bounded number at
 /// a time, keeping only one chunk of each inflated file in memory.
+///
+/// `bucket` is the bucket the digests were read from: CloudTrail writes a
+/// trail's log files and digests to one bucket, so a listed file elsewhere,
+/// or a listed key that is not a log file of an expected owner, is a finding
+/// and is never fetched (the function must not be steered to read, or fail
+/// on, objects it does not guard).
 pub(super) async fn hash_log_files<S: ObjectStore>(
     store: &S,
     cfg: &ValidatorConfig,
+    bucket: &str,
     files: Vec<DigestLogFile>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Verdict>, PortError> {
     let results: Vec<Result<Verdict, PortError>> = stream::iter(files)
         .map(|f| async move {
-            let v = hash_one(store, cfg, &f).await;
+            let v = match listed_elsewhere(cfg, bucket, &f) {
+                Some(verdict) => Ok(verdict),
+                None => hash_one(store, cfg, &f).await,
+            };
             on_done();
             v
         })
@@ -182,6 +192,24 @@ pub(super) async fn hash_log_files<S: ObjectStore>(
         .collect()
         .await;
     results.into_iter().collect()
+}
+
+/// Why a listed log file is not where this trail's log files are, if so.
+fn listed_elsewhere(cfg: &ValidatorConfig, bucket: &str, f: &DigestLogFile) -> Option<Verdict> {
+    let (b, k) = (f.s3_bucket.as_str(), f.s3_object.as_str());
+    let reason = if b != bucket {
+        Reason::UnexpectedOwner(format!(
+            "listed in bucket {b}, not the trail's bucket {bucket}; not fetched"
+        ))
+    } else {
+        match classify(k) {
+            ObjectKind::Log(l) => logfile::check_owner(&l.location, &cfg.expect)?,
+            _ => Reason::Unrecognised(
+                "listed by a digest but not a log file key; not fetched".into(),
+            ),
+        }
+    };
+    Some(Verdict::invalid(FileKind::Log, b, k, reason))
 }
 
 async fn hash_one<S: ObjectStore>(

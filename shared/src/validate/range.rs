@@ -307,9 +307,11 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         self.progress.add(all_files.len() as u64);
         let progress = self.progress;
         let mut log_verdicts =
-            common::hash_log_files(self.store, self.cfg, all_files, &|| progress.done())
-                .await?
-                .into_iter();
+            common::hash_log_files(self.store, self.cfg, self.bucket, all_files, &|| {
+                progress.done()
+            })
+            .await?
+            .into_iter();
         for (dv, files) in per_digest {
             report.verdicts.push(dv);
             report
