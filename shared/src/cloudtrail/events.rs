@@ -263,8 +263,21 @@ fn change_from_s3_name(name: &str) -> ObjectChange {
 }
 
 /// Decodes a key from an S3 event notification: form encoding, where `+` is
-/// a space and `%2B` a plus.
+/// a space and `%2B` a plus. S3 encodes a `%` in a key as `%25`, so a `%`
+/// not followed by two hex digits means the event was not written by S3:
+/// refused, rather than passed through as a literal key.
 pub fn decode_s3_key(raw: &str) -> Result<String, EventError> {
+    let bytes = raw.as_bytes();
+    let bad_escape = bytes.iter().enumerate().any(|(i, &b)| {
+        b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    });
+    if bad_escape {
+        return Err(EventError::BadKey {
+            key: raw.to_string(),
+        });
+    }
     let spaced = raw.replace('+', " ");
     percent_decode_str(&spaced)
         .decode_utf8()
