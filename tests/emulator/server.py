@@ -62,7 +62,9 @@ Control endpoints (plain JSON, no signing, never delayed, never counted)
     ``count`` (default 1; ``count`` <= 0 means "until cleared").  A rule with
     ``status`` (or ``code``) answers with that error in the protocol's error
     form; a rule with only ``delay_ms`` just delays the request, which then
-    proceeds normally; a rule with both delays, then fails.
+    proceeds normally; a rule with both delays, then fails. A rule with
+    ``"cut_body": true`` lets moto answer, sends the headers (full
+    ``Content-Length``) and half the body, then drops the connection.
 ``DELETE /_trailguard/faults``       remove all fault rules.
 ``GET    /_trailguard/requests``     AWS requests seen since the last reset::
 
@@ -745,8 +747,9 @@ class State:
                 raise ControlError("'count' must be an integer")
             has_error = rule.get("status") is not None or rule.get("code") is not None
             delay_ms = rule.get("delay_ms")
-            if not has_error and not delay_ms:
-                raise ControlError("a rule needs 'status'/'code' or 'delay_ms'")
+            cut_body = bool(rule.get("cut_body"))
+            if not has_error and not delay_ms and not cut_body:
+                raise ControlError("a rule needs 'status'/'code', 'delay_ms' or 'cut_body'")
             try:
                 status = int(rule.get("status") or 500)
                 delay = float(delay_ms or 0)
@@ -762,6 +765,7 @@ class State:
                     "code": str(rule.get("code") or "InternalError"),
                     "message": str(rule.get("message") or "Fault injected by the trailguard emulator"),
                     "delay_ms": delay,
+                    "cut_body": cut_body,
                     "remaining": count if count > 0 else None,  # None = unlimited
                 }
             )
@@ -1070,6 +1074,8 @@ class TrailguardEmulator:
                     drain_body(environ)
                 status, headers, body = aws_error(req, fault["status"], fault["code"], fault["message"])
                 return self._respond(start_response, status, headers, body)
+            if fault["cut_body"]:
+                return self._cut_body(environ, start_response)
 
         if req.target in (TARGET_LIST_PUBLIC_KEYS, TARGET_LOOKUP_EVENTS):
             return self._cloudtrail(req, start_response)
@@ -1085,6 +1091,25 @@ class TrailguardEmulator:
 
             return self.moto_app(environ, recording_start_response)
         return self.moto_app(environ, start_response)
+
+    def _cut_body(self, environ, start_response):
+        """moto answers; the client gets the headers (with the full
+        Content-Length) and half the body, then the connection drops."""
+        app_iter, status, headers = run_wsgi_app(self.moto_app, environ)
+        try:
+            payload = b"".join(app_iter)
+        finally:
+            if hasattr(app_iter, "close"):
+                app_iter.close()
+        pairs = [(k, v) for k, v in headers.items() if k.lower() != "content-length"]
+        pairs.append(("Content-Length", str(len(payload))))
+        start_response(status, pairs)
+
+        def half_then_drop():
+            yield payload[: len(payload) // 2]
+            raise ConnectionAbortedError("trailguard emulator: body cut short (fault rule)")
+
+        return half_then_drop()
 
     def _cloudtrail_observed(self, req: AwsRequest, environ, start_response):
         """moto answers; GetTrailStatus gets the configured extra fields, and a

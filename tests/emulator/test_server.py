@@ -638,6 +638,21 @@ def test_delay_fault(server):
     assert time.monotonic() - started < 0.4
 
 
+def test_cut_body_fault_drops_the_connection_mid_body(server):
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="cut")
+    s3.put_object(Bucket="cut", Key="k", Body=b"x" * 100_000)
+    server.ok("POST", "faults", {"rules": [{"service": "s3", "operation": "GetObject", "cut_body": True}]})
+    got = s3.get_object(Bucket="cut", Key="k")
+    assert got["ContentLength"] == 100_000
+    with pytest.raises(Exception) as err:
+        got["Body"].read()
+    # botocore's IncompleteReadError, or the connection error under it.
+    assert not isinstance(err.value, AssertionError)
+    assert "read" in str(err.value).lower() or "connection" in str(err.value).lower(), repr(err.value)
+    assert s3.get_object(Bucket="cut", Key="k")["Body"].read() == b"x" * 100_000  # one use
+
+
 def test_request_counters_reset(server):
     server.client("sns").list_topics()
     assert server.ok("GET", "requests")["total"] == 1

@@ -256,6 +256,39 @@ async fn sns_down_fails_the_invocation_and_the_retry_delivers() {
     assert!(!s.main.drain().await.is_empty());
 }
 
+/// CloudWatch Logs may deliver a batch twice: the same alerts, word for
+/// word, never a different conclusion. SNS failing once inside the SDK's
+/// retries costs nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_delivered_twice_gives_the_same_alerts() {
+    let s = setup().await;
+    let ev = payload(&[stop_logging("e-dup", "mallory")]);
+    s.emu
+        .faults(json!([{"service": "sns", "operation": "PublishBatch",
+        "status": 500, "code": "InternalError", "count": 1}]));
+    let first = s.router.handle(ev.clone()).await.unwrap();
+    let second = s.router.handle(ev).await.unwrap();
+    assert_eq!(first, second);
+    let mut got: Vec<(String, String)> = s
+        .main
+        .drain()
+        .await
+        .iter()
+        .map(|e| {
+            (
+                e["Subject"].as_str().unwrap_or("").to_string(),
+                e["Message"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len() % 2, 0, "{got:?}");
+    assert!(!got.is_empty());
+    got.sort();
+    for pair in got.chunks(2) {
+        assert_eq!(pair[0], pair[1]);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn ordinary_reads_are_quiet() {
     let s = setup().await;

@@ -486,3 +486,93 @@ async fn every_tamper_case_through_the_handler() {
     // One message per invocation with findings: 8 invocations had some.
     assert_eq!(inbox.len(), 9, "{all}");
 }
+
+/// Faults below the handler: each fails the invocation (so that SQS or
+/// Lambda retries it) or is absorbed by the SDK's retries; none yields a
+/// verdict or an alert from partial data.
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_fail_the_invocation_and_never_conclude() {
+    let s = setup(config()).await;
+    let digest = s.trail.digest_keys()[1].to_string();
+    let log = s.trail.log_keys()[4].to_string();
+    let event = || s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put");
+
+    // The ListPublicKeys stand-in failing past the SDK's retries, then refusing.
+    s._emu.faults(json!([{"service": "cloudtrail", "operation": "ListPublicKeys", "status": 500, "code": "InternalFailure", "count": 20}]));
+    let err = s.handler.handle(event()).await.unwrap_err();
+    assert!(err.to_string().contains("ListPublicKeys"), "{err}");
+    s._emu.control("DELETE", "/_trailguard/faults", &json!({}));
+    s._emu.faults(json!([{"service": "cloudtrail", "operation": "ListPublicKeys", "status": 400, "code": "AccessDeniedException", "count": 1}]));
+    let err = s.handler.handle(event()).await.unwrap_err();
+    assert!(
+        err.to_string().starts_with("access denied: ListPublicKeys"),
+        "{err}"
+    );
+
+    // A listed log file whose body is cut short in transit.
+    s._emu.faults(json!([{"service": "s3", "operation": "GetObject", "path_contains": log, "cut_body": true}]));
+    let err = s.handler.handle(event()).await.unwrap_err().to_string();
+    assert!(
+        err.contains("GetObject") && (err.contains("cut short") || err.contains("Content-Length")),
+        "{err}"
+    );
+
+    // Listing the digest's window for unlisted log files, refused.
+    s._emu.faults(json!([{"service": "s3", "operation": "ListObjectsV2", "status": 403, "code": "AccessDenied", "count": 1}]));
+    let err = s.handler.handle(event()).await.unwrap_err();
+    assert!(
+        err.to_string().starts_with("access denied: ListObjectsV2"),
+        "{err}"
+    );
+
+    // None of the failures reached a person; the retry finds all valid.
+    assert!(s.inbox().await.is_empty());
+    let r = s.handler.handle(event()).await.unwrap();
+    assert_eq!(r["invalid"], 0, "{r}");
+    assert!(s.inbox().await.is_empty());
+}
+
+/// A call that hangs: the SDK abandons the attempt and retries; hanging on
+/// every attempt fails the invocation instead of holding it until Lambda's
+/// timeout.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hanging_call_is_timed_out_and_retried() {
+    let s = setup(config()).await;
+    let sdk = s
+        ._emu
+        .sdk_config()
+        .await
+        .to_builder()
+        .timeout_config(trailguard::aws::timeouts(Duration::from_millis(800)))
+        .build();
+    let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), config());
+    let handler = Handler::new(validator, None::<SnsNotifier>);
+    let digest = s.trail.digest_keys()[1].to_string();
+    let log = s.trail.log_keys()[4].to_string();
+    let event = || s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put");
+    s._emu.faults(json!([{"service": "s3", "operation": "GetObject", "path_contains": log, "delay_ms": 2000, "count": 1}]));
+    let r = handler.handle(event()).await.unwrap();
+    assert_eq!(r["invalid"], 0, "{r}");
+    s._emu.faults(json!([{"service": "s3", "operation": "GetObject", "path_contains": log, "delay_ms": 2000, "count": 10}]));
+    let err = handler.handle(event()).await.unwrap_err();
+    assert!(err.to_string().contains("GetObject"), "{err}");
+    s._emu.control("DELETE", "/_trailguard/faults", &json!({}));
+}
+
+/// S3 (and SQS) deliver at least once: the same event twice gives the same
+/// verdicts and the same alert, never a contradiction.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_duplicate_delivery_gives_the_same_verdicts() {
+    let s = setup(config()).await;
+    let digest = s.trail.digest_keys()[1].to_string();
+    let log = s.trail.log_keys()[4].to_string();
+    overwrite(&s.s3, &s.spec.bucket, &log, gzip(b"{\"Records\":[]}")).await;
+    let event = s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put");
+    let first = s.handler.handle(event.clone()).await.unwrap();
+    let second = s.handler.handle(event).await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(first["invalid"], 1, "{first}");
+    let inbox = s.inbox().await;
+    assert_eq!(inbox.len(), 2, "{inbox:?}");
+    assert_eq!(inbox[0].1, inbox[1].1);
+}

@@ -15,9 +15,30 @@ pub use s3::S3Store;
 pub use sns::{SnsNotifier, SnsPublisher};
 pub use state::S3StateObject;
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
-/// Loads the SDK configuration from the standard environment and files.
+/// How long one attempt of an AWS call may take before the SDK gives up on
+/// it and retries (a connection that hangs is a fault like a 500). Without
+/// it a stalled call would hold the invocation until Lambda's own timeout.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The timeouts every client uses: connect within 3.1 s (the SDK's
+/// default), each attempt within `attempt`.
+pub fn timeouts(attempt: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(3100))
+        .operation_attempt_timeout(attempt)
+        .build()
+}
+
+/// Loads the SDK configuration from the standard environment and files,
+/// with [`timeouts`]`(`[`ATTEMPT_TIMEOUT`]`)`.
 pub async fn load_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts(ATTEMPT_TIMEOUT))
+        .load()
+        .await
 }

@@ -11,6 +11,9 @@ use super::error::port_error;
 use crate::integrity::logfile::Encryption;
 use crate::ports::{Fetched, ObjectStore, PortError, StoredObject};
 
+/// How long a GetObject body may send nothing before the read fails.
+const BODY_STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The log bucket, read through the S3 API.
 ///
 /// S3 answers a request sent to the wrong region with a redirect the SDK
@@ -37,6 +40,16 @@ impl S3Store {
             client: Client::from_conf(b.build()),
             by_bucket: Arc::new(Mutex::new(HashMap::new())),
             custom_endpoint: config.endpoint_url().is_some(),
+        }
+    }
+
+    /// A store over one client used for every bucket, with no region
+    /// lookup (a mocked client in tests, or a caller that knows the region).
+    pub fn from_client(client: Client) -> Self {
+        Self {
+            client,
+            by_bucket: Arc::new(Mutex::new(HashMap::new())),
+            custom_endpoint: true,
         }
     }
 
@@ -128,7 +141,16 @@ impl ObjectStore for S3Store {
         let mut body = Vec::with_capacity(declared as usize);
         let mut stream = resp.body;
         loop {
-            match stream.try_next().await {
+            // The SDK's attempt timeout ends when the headers arrive; a body
+            // that stops flowing is caught here.
+            let next = tokio::time::timeout(BODY_STALL, stream.try_next())
+                .await
+                .map_err(|_| PortError::Unavailable {
+                    operation: "GetObject",
+                    resource: resource.clone(),
+                    message: format!("body stalled: no data for {} s", BODY_STALL.as_secs()),
+                })?;
+            match next {
                 Ok(Some(chunk)) => {
                     if body.len() as u64 + chunk.len() as u64 > max_bytes {
                         return Ok(Fetched::TooLarge {
@@ -215,5 +237,87 @@ impl S3Store {
             );
         }
         Ok((keys, folders))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Answers the emulator cannot give: a body shorter than its
+    //! Content-Length, and errors on every retry.
+    use super::*;
+    use aws_sdk_s3::operation::get_object::GetObjectOutput;
+    use aws_sdk_s3::types::error::NoSuchKey;
+    use aws_smithy_mocks::{mock, mock_client};
+    use aws_smithy_types::byte_stream::ByteStream;
+
+    fn http(status: u16, body: &'static str) -> aws_sdk_s3::config::http::HttpResponse {
+        aws_sdk_s3::config::http::HttpResponse::new(
+            status.try_into().expect("status"),
+            aws_smithy_types::body::SdkBody::from(body),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_body_shorter_than_declared_is_a_failure_not_a_verdict() {
+        let rule = mock!(Client::get_object).then_output(|| {
+            GetObjectOutput::builder()
+                .content_length(100)
+                .body(ByteStream::from_static(&[0x1f; 50]))
+                .build()
+        });
+        let store = S3Store::from_client(mock_client!(aws_sdk_s3, [&rule]));
+        let err = store.get("b", "k", 1 << 20).await.unwrap_err();
+        assert!(matches!(err, PortError::Unavailable { .. }), "{err}");
+        assert!(err.to_string().contains("Content-Length said 100"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_declared_size_over_the_cap_is_not_downloaded() {
+        let rule = mock!(Client::get_object).then_output(|| {
+            GetObjectOutput::builder()
+                .content_length(10 << 30)
+                .body(ByteStream::from_static(b"x"))
+                .build()
+        });
+        let store = S3Store::from_client(mock_client!(aws_sdk_s3, [&rule]));
+        assert!(matches!(
+            store.get("b", "k", 1 << 20).await.unwrap(),
+            Fetched::TooLarge { size } if size == 10 << 30
+        ));
+    }
+
+    #[tokio::test]
+    async fn missing_denied_and_down_are_told_apart() {
+        let missing = mock!(Client::get_object)
+            .then_error(|| GetObjectError::NoSuchKey(NoSuchKey::builder().build()));
+        let store = S3Store::from_client(mock_client!(aws_sdk_s3, [&missing]));
+        assert!(matches!(
+            store.get("b", "k", 1).await.unwrap(),
+            Fetched::NotFound
+        ));
+
+        let denied = mock!(Client::get_object).then_http_response(|| {
+            http(
+                403,
+                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+            )
+        });
+        let store = S3Store::from_client(mock_client!(aws_sdk_s3, [&denied]));
+        let err = store.get("b", "k", 1).await.unwrap_err();
+        assert!(matches!(err, PortError::AccessDenied { .. }), "{err}");
+
+        let down = mock!(Client::get_object)
+            .sequence()
+            .http_response(|| http(500, "<Error><Code>InternalError</Code></Error>"))
+            .repeatedly()
+            .build();
+        let store = S3Store::from_client(mock_client!(aws_sdk_s3, [&down]));
+        let err = store.get("b", "k", 1).await.unwrap_err();
+        assert!(matches!(err, PortError::Unavailable { .. }), "{err}");
+        assert!(
+            down.num_calls() >= 3,
+            "the SDK retried: {} calls",
+            down.num_calls()
+        );
     }
 }

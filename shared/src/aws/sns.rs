@@ -58,6 +58,11 @@ impl SnsPublisher {
             client: Client::new(config),
         }
     }
+
+    /// A publisher over a client built elsewhere (mocked in tests).
+    pub fn from_client(client: Client) -> Self {
+        Self { client }
+    }
 }
 
 impl Publisher for SnsPublisher {
@@ -146,5 +151,161 @@ impl Publisher for SnsPublisher {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! PublishBatch's partial failures, which the emulator cannot produce:
+    //! SNS answers 200 with some entries in `Failed`.
+    use super::*;
+    use aws_sdk_sns::operation::publish_batch::PublishBatchOutput;
+    use aws_sdk_sns::types::{BatchResultErrorEntry, PublishBatchResultEntry};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use std::sync::{Arc, Mutex};
+
+    fn messages(n: usize) -> Vec<SnsMessage> {
+        (0..n)
+            .map(|i| SnsMessage {
+                subject: format!("alert {i}"),
+                message: format!("{{\"default\":\"alert {i}\"}}"),
+                severity: crate::detect::Level::High,
+                alert_id: format!("a{i}"),
+            })
+            .collect()
+    }
+
+    fn failed(id: &str, sender_fault: bool) -> BatchResultErrorEntry {
+        BatchResultErrorEntry::builder()
+            .id(id)
+            .code(if sender_fault {
+                "InvalidParameter"
+            } else {
+                "InternalError"
+            })
+            .sender_fault(sender_fault)
+            .build()
+            .expect("entry")
+    }
+
+    fn ok(id: &str) -> PublishBatchResultEntry {
+        PublishBatchResultEntry::builder()
+            .id(id)
+            .message_id("m")
+            .build()
+    }
+
+    #[tokio::test]
+    async fn only_the_failed_entries_are_sent_again_until_all_are_accepted() {
+        let seen: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+        let record = seen.clone();
+        let rule = mock!(Client::publish_batch)
+            .match_requests(move |req| {
+                let ids = req
+                    .publish_batch_request_entries()
+                    .iter()
+                    .map(|e| e.id().to_string())
+                    .collect();
+                record.lock().unwrap().push(ids);
+                true
+            })
+            .sequence()
+            .output(|| {
+                PublishBatchOutput::builder()
+                    .successful(ok("0"))
+                    .failed(failed("1", false))
+                    .failed(failed("2", false))
+                    .build()
+            })
+            .output(|| {
+                PublishBatchOutput::builder()
+                    .successful(ok("1"))
+                    .successful(ok("2"))
+                    .build()
+            })
+            .build();
+        let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&rule]);
+        SnsPublisher::from_client(client)
+            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(3))
+            .await
+            .expect("delivered after one retry");
+        assert_eq!(rule.num_calls(), 2);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![vec!["0", "1", "2"], vec!["1", "2"]]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sender_fault_fails_at_once_naming_the_entry() {
+        let rule = mock!(Client::publish_batch).then_output(|| {
+            PublishBatchOutput::builder()
+                .successful(ok("0"))
+                .failed(failed("1", true))
+                .build()
+        });
+        let client = mock_client!(aws_sdk_sns, [&rule]);
+        let err = SnsPublisher::from_client(client)
+            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(2))
+            .await
+            .unwrap_err();
+        assert_eq!(rule.num_calls(), 1);
+        assert!(
+            err.to_string().contains("entry 1: InvalidParameter"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn entries_failing_every_retry_fail_the_invocation() {
+        let rule = mock!(Client::publish_batch)
+            .sequence()
+            .output(|| {
+                PublishBatchOutput::builder()
+                    .failed(failed("0", false))
+                    .build()
+            })
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_sns, [&rule]);
+        let err = SnsPublisher::from_client(client)
+            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(1))
+            .await
+            .unwrap_err();
+        assert_eq!(rule.num_calls(), 1 + ENTRY_RETRIES as usize);
+        assert!(matches!(err, PortError::Unavailable { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_failure_under_an_unknown_id_is_never_taken_as_delivered() {
+        let rule = mock!(Client::publish_batch).then_output(|| {
+            PublishBatchOutput::builder()
+                .failed(failed("7", false))
+                .build()
+        });
+        let client = mock_client!(aws_sdk_sns, [&rule]);
+        let err = SnsPublisher::from_client(client)
+            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(2))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PortError::BadResponse { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn access_denied_on_publish_is_named_as_such() {
+        let rule = mock!(Client::publish_batch).then_http_response(|| {
+            aws_sdk_sns::config::http::HttpResponse::new(
+                403.try_into().expect("status"),
+                aws_smithy_types::body::SdkBody::from(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>no</Message></Error></ErrorResponse>",
+                ),
+            )
+        });
+        let client = mock_client!(aws_sdk_sns, [&rule]);
+        let err = SnsPublisher::from_client(client)
+            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PortError::AccessDenied { .. }), "{err}");
     }
 }
