@@ -28,10 +28,13 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Write one log file of `records` records and a signed digest listing it.
+    /// Write `files` log files of `records` records each and a signed
+    /// digest listing them all.
     Prepare {
         #[arg(long, default_value_t = 100_000)]
         records: u32,
+        #[arg(long, default_value_t = 1)]
+        files: u32,
     },
     /// Handle the S3 events for the log file, then for the digest.
     Run,
@@ -46,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sdk = load_config().await;
     let keys_file = std::env::temp_dir().join("trailguard-bench-function.keys");
     match Args::parse().cmd {
-        Cmd::Prepare { records } => {
+        Cmd::Prepare { records, files } => {
             let spec = TrailSpec {
                 bucket: BUCKET.into(),
                 records_per_log: records,
@@ -56,11 +59,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             register_key(&url, "us-east-1", &key);
             let s3 = s3(&sdk);
             create_bucket(&s3, BUCKET).await;
-            let at = Utc.with_ymd_and_hms(2026, 1, 15, 0, 30, 0).unwrap();
-            let log = log_file(&spec, "us-east-1", at, &mut Rng::new(5));
-            let (_, sha) = gzip::inflate(&log.body, u64::MAX)?;
-            let inflated = gzip::hash_only(&log.body, u64::MAX)?.1;
-            put(&s3, BUCKET, &log, None).await;
+            // Spread over the digest's hour, clear of the boundary minutes.
+            let mut rng = Rng::new(5);
+            let mut listed = Vec::new();
+            let (mut compressed, mut inflated) = (0, 0);
+            for i in 0..files {
+                let secs = 60 + i64::from(i) * 3000 / i64::from(files.max(1));
+                let at = Utc.with_ymd_and_hms(2026, 1, 15, 0, 0, 0).unwrap()
+                    + chrono::Duration::seconds(secs);
+                let log = log_file(&spec, "us-east-1", at, &mut rng);
+                let (sha, size) = gzip::hash_only(&log.body, u64::MAX)?;
+                compressed += log.body.len();
+                inflated += size;
+                put(&s3, BUCKET, &log, None).await;
+                listed.push(DigestLogFile {
+                    s3_bucket: BUCKET.into(),
+                    s3_object: log.key.clone(),
+                    hash_value: sha.hex(),
+                    hash_algorithm: Some("SHA-256".into()),
+                    newest_event_time: None,
+                    oldest_event_time: None,
+                });
+            }
             let end = Utc.with_ymd_and_hms(2026, 1, 15, 1, 0, 0).unwrap();
             let loc = Location {
                 prefix: None,
@@ -85,30 +105,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 previous_digest_hash_value: None,
                 previous_digest_hash_algorithm: None,
                 previous_digest_signature: None,
-                log_files: vec![DigestLogFile {
-                    s3_bucket: BUCKET.into(),
-                    s3_object: log.key.clone(),
-                    hash_value: sha.hex(),
-                    hash_algorithm: Some("SHA-256".into()),
-                    newest_event_time: None,
-                    oldest_event_time: None,
-                }],
+                log_files: listed.clone(),
             };
             let (d, _) = signed_digest(&digest, &key);
             put(&s3, BUCKET, &d, None).await;
-            std::fs::write(&keys_file, format!("{}\n{}\n", log.key, dkey))?;
+            let mut lines = format!("{dkey}\n");
+            for f in &listed {
+                lines.push_str(&f.s3_object);
+                lines.push('\n');
+            }
+            std::fs::write(&keys_file, lines)?;
             println!(
-                "log file: {} bytes compressed, {inflated} bytes inflated, {records} records",
-                log.body.len()
+                "{files} log file(s): {compressed} bytes compressed, {inflated} bytes inflated, {records} records each"
             );
         }
         Cmd::Run => {
             let keys = std::fs::read_to_string(&keys_file)?;
             let mut lines = keys.lines();
-            let (log, digest) = (
-                lines.next().ok_or("no log key")?,
-                lines.next().ok_or("no digest key")?,
-            );
+            let digest = lines.next().ok_or("no digest key")?;
+            let logs: Vec<&str> = lines.collect();
             let validator = ObjectValidator::new(
                 S3Store::new(&sdk),
                 CloudTrailApi::new(&sdk),
@@ -116,7 +131,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             let handler: Handler<_, _, SnsNotifier> = Handler::new(validator, None);
             let event = |k: &str| json!({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":BUCKET},"object":{"key":k}}}]});
-            for (what, key) in [("log file", log), ("digest", digest)] {
+            // One log file: its own arrival is measured too. Many: the
+            // digest that lists them all is the case.
+            let mut steps = Vec::new();
+            if let [log] = logs.as_slice() {
+                steps.push(("log file".to_string(), *log));
+            }
+            steps.push((format!("digest listing {} log file(s)", logs.len()), digest));
+            for (what, key) in steps {
                 let t = Instant::now();
                 let out = handler.handle(event(key)).await?;
                 println!(
