@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+import uuid
 
 import boto3
 
@@ -31,6 +32,11 @@ BUCKET = "trailguard-demo-logs"
 TRAIL = "main-trail"
 MOTO_ACCOUNT = "123456789012"
 LOG = os.path.join(os.environ.get("TMPDIR", "/tmp"), "trailguard-demo-functions.log")
+# The functions run as in Lambda, with a secret key and a session token, and
+# log at the most verbose level: neither may appear in their logs.
+SECRET = f"demo-secret-{uuid.uuid4().hex}"
+TOKEN = f"demo-session-token-{uuid.uuid4().hex}"
+CREDENTIALS = {"AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": TOKEN, "RUST_LOG": "trace"}
 
 
 def step(text: str) -> None:
@@ -50,7 +56,7 @@ def invoke(function: str, events: list[dict], env: dict[str, str]) -> list[dict]
     cmd = [sys.executable, os.path.join(ROOT, "tests", "emulator", "lambda_runtime.py"),
            "--binary", os.path.join(BIN, function), "--name", f"trailguard-{function}",
            "--account", MOTO_ACCOUNT, "--event", "-", "--timeout", "120"]
-    for k, v in env.items():
+    for k, v in {**CREDENTIALS, **env}.items():
         cmd += ["--env", f"{k}={v}"]
     stdin = "".join(json.dumps(e) + "\n" for e in events)
     out = subprocess.run(cmd, input=stdin, capture_output=True, text=True,
@@ -79,6 +85,7 @@ def cwlogs_event(records: list[dict]) -> dict:
 
 
 def main() -> int:
+    open(LOG, "w").close()
     sns = boto3.client("sns")
     sqs = boto3.client("sqs")
     ct = boto3.client("cloudtrail")
@@ -179,8 +186,17 @@ def main() -> int:
         found = any(check(s, b) for s, b in inbox)
         print(f"{'ok     ' if found else 'MISSING'} {name}")
         missing += not found
+    step("the functions' own logs (RUST_LOG=trace): no credential in them")
+    with open(LOG, encoding="utf-8", errors="replace") as f:
+        logged = f.read()
+    leaked = [name for name, value in (("secret access key", SECRET), ("session token", TOKEN)) if value in logged]
+    redacted = "x-amz-security-token:** redacted" in logged
+    print(f"{len(logged.splitlines())} log lines; the signed requests show the session token redacted: {redacted}")
+    if leaked or not redacted:
+        print(f"credentials in the logs: {leaked or 'signed requests not seen at trace level'} ({LOG})", file=sys.stderr)
+        missing += 1
     if missing:
-        print(f"\n{missing} expected alert(s) did not arrive (function logs: {LOG})", file=sys.stderr)
+        print(f"\n{missing} expected alert(s) or check(s) failed (function logs: {LOG})", file=sys.stderr)
         return 1
     print("\nEvery expected alert arrived.")
     return 0
