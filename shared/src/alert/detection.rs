@@ -121,7 +121,8 @@ pub struct Alert {
     pub falsepositives: Vec<String>,
     /// Where the rule came from (file).
     pub rule_origin: String,
-    /// The first matching event, as CloudTrail recorded it.
+    /// The first matching event, as CloudTrail recorded it, less any
+    /// credentials it carries ([`super::redact`]).
     pub event: Value,
 }
 
@@ -236,7 +237,7 @@ impl Alert {
             references: capped_list(&rule.references),
             falsepositives: capped_list(&rule.falsepositives),
             rule_origin: rule.origin.clone(),
-            event: record.clone(),
+            event: super::redact::redact(record),
         };
         a.id = a.compute_id();
         a
@@ -403,6 +404,31 @@ mod tests {
             },
             &record(id, time, who),
         )
+    }
+
+    #[test]
+    fn credentials_in_the_record_never_reach_the_alert_or_its_renderings() {
+        let r = rule();
+        let mut rec = record("e1", "2026-01-01T00:00:00Z", "bob");
+        rec["responseElements"] =
+            json!({"credentials": {"accessKeyId": "ASIAX", "sessionToken": "TOKEN-SECRET-1"}});
+        let a = Alert::new(
+            &Hit {
+                rule: &r,
+                level: Level::High,
+            },
+            &rec,
+        );
+        let email = crate::alert::render::email(&a, None);
+        let chat = crate::alert::render::chatbot(&a).to_string();
+        let json = crate::alert::render::json(&a).to_string();
+        for text in [&email, &chat, &json, &a.event.to_string()] {
+            assert!(!text.contains("TOKEN-SECRET-1"), "{text}");
+        }
+        assert_eq!(
+            a.event["responseElements"]["credentials"]["accessKeyId"],
+            "ASIAX"
+        );
     }
 
     #[test]
