@@ -560,3 +560,27 @@ fn the_command_prints_each_check_and_exits_by_the_result() {
     );
     assert_eq!(run4.code, 2);
 }
+
+/// The state object cannot be written: the trail is still repaired and the
+/// person still told, and the pass fails so the failure is seen (and the
+/// schedule's failure destination keeps it). With S3 back, the next pass
+/// makes no second repair.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_that_cannot_be_saved_still_repairs_and_tells() {
+    let s = setup(&[]).await;
+    s.ct.stop_logging().name("main-trail").send().await.unwrap();
+    s.emu.faults(json!([{"service": "s3", "operation": "PutObject",
+        "path_contains": "watchdog-state", "status": 500, "code": "InternalError", "count": 0}]));
+    let e = s.dog.handle(scheduled()).await.unwrap_err();
+    assert!(matches!(e, PassError::State(_)), "{e}");
+    assert!(logging(&s).await, "the repair was made");
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    s.emu.control("DELETE", "/_trailguard/faults", &json!({}));
+    s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(
+        requests(&s.emu, "cloudtrail:StartLogging"),
+        2,
+        "setup + one repair"
+    );
+}
