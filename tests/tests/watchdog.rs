@@ -569,7 +569,8 @@ fn the_command_prints_each_check_and_exits_by_the_result() {
 async fn a_state_that_cannot_be_saved_still_repairs_and_tells() {
     let s = setup(&[]).await;
     s.ct.stop_logging().name("main-trail").send().await.unwrap();
-    s.emu.faults(json!([{"service": "s3", "operation": "PutObject",
+    s.emu
+        .faults(json!([{"service": "s3", "operation": "PutObject",
         "path_contains": "watchdog-state", "status": 500, "code": "InternalError", "count": 0}]));
     let e = s.dog.handle(scheduled()).await.unwrap_err();
     assert!(matches!(e, PassError::State(_)), "{e}");

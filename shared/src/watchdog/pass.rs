@@ -639,6 +639,7 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
                         tracing::warn!(error = %se, "could not record the notices already published");
                     }
                 }
+                log_before_failing(&report);
                 return Err(PassError::Publish(e));
             }
             done
@@ -653,10 +654,25 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
         }
     }
     if let Some(e) = infra {
+        log_before_failing(&report);
         return Err(e.into());
     }
     if let Some(e) = state_error {
+        log_before_failing(&report);
         return Err(PassError::State(e));
     }
     Ok(report)
+}
+
+/// A pass that fails after it has acted still says what it did: the caller
+/// gets only the error, so each result and notice is logged first (a
+/// repaired trail, a refused repair and a pending notice must not vanish
+/// behind "the pass failed").
+fn log_before_failing(report: &PassReport) {
+    for r in &report.results {
+        tracing::warn!(trail = %r.trail, check = %r.check, status = %r.status, detail = %r.detail, "check (this pass then failed)");
+    }
+    for n in &report.notices {
+        tracing::warn!(trail = %n.trail, check = %n.check, kind = ?n.kind, detail = %n.detail, "notice (this pass then failed)");
+    }
 }
