@@ -9,7 +9,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -287,32 +286,6 @@ pub async fn delete(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
         .send()
         .await
         .expect("DeleteObject");
-}
-
-/// The `trailguard` binary, built once per test run if needed.
-pub fn trailguard_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "trailguard-cli",
-                "--bin",
-                "trailguard",
-            ])
-            .current_dir(repo_root())
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build of trailguard failed");
-        let exe = std::env::current_exe().expect("test executable path");
-        // target/<profile>/deps/<test> -> target/<profile>/trailguard
-        let dir = exe.parent().and_then(Path::parent).expect("target dir");
-        dir.join("trailguard")
-    })
-    .clone()
 }
 
 /// What a command printed and how it ended.

@@ -9,6 +9,10 @@ use trailguard::integrity::gzip::gzip;
 use trailguard::synth::{generate, SigningKey, SynthTrail, TrailSpec};
 use trailguard_e2e::*;
 
+fn trailguard_bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_trailguard"))
+}
+
 const START: &str = "2026-01-15T00:00:00Z";
 const END: &str = "2026-01-15T04:00:00Z";
 

@@ -10,7 +10,11 @@ use serde_json::{json, Value};
 use trailguard::cloudtrail::cwlogs::encode;
 use trailguard::integrity::gzip::gzip;
 use trailguard::synth::{log_file, record, Rng, TrailSpec};
-use trailguard_e2e::{repo_root, trailguard_bin, Run};
+use trailguard_e2e::{repo_root, Run};
+
+fn trailguard_bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_trailguard"))
+}
 
 /// Runs `trailguard ARGS` with a clean trailguard environment.
 fn trailguard(args: &[&str], stdin: Option<&[u8]>) -> Run {

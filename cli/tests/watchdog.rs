@@ -1,0 +1,81 @@
+//! `trailguard watchdog` as a user runs it against the emulator: one line
+//! per check, the exit status by the result, a bad variable refused.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+use trailguard_e2e::*;
+
+fn trailguard_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_trailguard"))
+}
+
+#[test]
+fn the_command_prints_each_check_and_exits_by_the_result() {
+    let emu = Emulator::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let arn = rt.block_on(async {
+        let sdk = emu.sdk_config().await;
+        create_bucket(&s3(&sdk), "trail-logs").await;
+        let ct = aws_sdk_cloudtrail::Client::new(&sdk);
+        ct.create_trail()
+            .name("main-trail")
+            .s3_bucket_name("trail-logs")
+            .send()
+            .await
+            .unwrap()
+            .trail_arn
+            .unwrap()
+    });
+    let bin = trailguard_bin();
+    let env = [
+        ("TRAILGUARD_CHECK_EVENT_SELECTORS", "off"),
+        ("TRAILGUARD_CHECK_DELIVERY", "off"),
+    ];
+    let run1 = run(
+        &bin,
+        &["watchdog", "--dry-run", "--output", "json"],
+        &emu,
+        &env,
+    );
+    assert_eq!(run1.code, 1, "{}", run1.stderr);
+    let lines: Vec<Value> = run1
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6, "{}", run1.stdout);
+    for l in &lines {
+        assert_eq!(l["trail"], arn.as_str());
+        assert!(["ok", "fixed", "drift", "failed"].contains(&l["status"].as_str().unwrap()));
+        assert!(l["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    }
+    let by: HashMap<&str, &str> = lines
+        .iter()
+        .map(|l| (l["check"].as_str().unwrap(), l["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(by["logging"], "drift");
+    assert_eq!(by["multi_region"], "drift");
+    assert_eq!(by["kms_encryption"], "drift");
+    // Repairing what may be repaired leaves the alert-only ones.
+    let run2 = run(&bin, &["watchdog", "--trail", "main-trail"], &emu, &env);
+    assert_eq!(run2.code, 1, "{}\n{}", run2.stdout, run2.stderr);
+    assert!(run2.stdout.contains("fixed   logging"), "{}", run2.stdout);
+    let env_ok = [
+        ("TRAILGUARD_CHECK_EVENT_SELECTORS", "off"),
+        ("TRAILGUARD_CHECK_DELIVERY", "off"),
+        ("TRAILGUARD_CHECK_KMS_ENCRYPTION", "off"),
+        ("TRAILGUARD_CHECK_CLOUDWATCH_LOGS", "off"),
+    ];
+    let run3 = run(&bin, &["watchdog"], &emu, &env_ok);
+    assert_eq!(run3.code, 0, "{}\n{}", run3.stdout, run3.stderr);
+    // Cannot run: a bad variable.
+    let run4 = run(
+        &bin,
+        &["watchdog"],
+        &emu,
+        &[("TRAILGUARD_CHECK_LOGGING", "sometimes")],
+    );
+    assert_eq!(run4.code, 2);
+}
