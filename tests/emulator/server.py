@@ -1092,15 +1092,20 @@ class TrailguardEmulator:
             return self.moto_app(environ, recording_start_response)
         return self.moto_app(environ, start_response)
 
-    def _cut_body(self, environ, start_response):
-        """moto answers; the client gets the headers (with the full
-        Content-Length) and half the body, then the connection drops."""
+    def _moto(self, environ):
+        """moto's whole answer to a request: status line, headers, body."""
         app_iter, status, headers = run_wsgi_app(self.moto_app, environ)
         try:
             payload = b"".join(app_iter)
         finally:
             if hasattr(app_iter, "close"):
                 app_iter.close()
+        return status, headers, payload
+
+    def _cut_body(self, environ, start_response):
+        """moto answers; the client gets the headers (with the full
+        Content-Length) and half the body, then the connection drops."""
+        status, headers, payload = self._moto(environ)
         pairs = [(k, v) for k, v in headers.items() if k.lower() != "content-length"]
         pairs.append(("Content-Length", str(len(payload))))
         start_response(status, pairs)
@@ -1129,12 +1134,7 @@ class TrailguardEmulator:
             data = json.dumps(rewritten).encode()
             environ["wsgi.input"] = io.BytesIO(data)
             environ["CONTENT_LENGTH"] = str(len(data))
-        app_iter, status, headers = run_wsgi_app(self.moto_app, environ)
-        try:
-            payload = b"".join(app_iter)
-        finally:
-            if hasattr(app_iter, "close"):
-                app_iter.close()
+        status, headers, payload = self._moto(environ)
         code = int(status.split(" ", 1)[0])
         if code == 200 and req.operation == "GetTrailStatus":
             extra = self.state.trail_status_overrides(params.get("Name", ""))
@@ -1244,12 +1244,7 @@ class TrailguardEmulator:
         with self.state.lock:
             self.state.clear()
         environ = EnvironBuilder(path="/moto-api/reset", method="POST").get_environ()
-        app_iter, status, _ = run_wsgi_app(self.moto_app, environ)
-        try:
-            b"".join(app_iter)
-        finally:
-            if hasattr(app_iter, "close"):
-                app_iter.close()
+        status, _, _ = self._moto(environ)
         if not status.startswith("200"):
             raise ControlError(f"moto reset failed: {status}")
         return {"ok": True}
