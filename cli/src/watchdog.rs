@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use chrono::Utc;
-use trailguard::aws::{load_config, CloudTrailApi, S3StateObject, SnsNotifier};
+use trailguard::aws::{load_config, WatchdogAdapters};
 use trailguard::config;
 use trailguard::watchdog::pass::{run as run_pass, PassConfig};
 
@@ -46,14 +46,7 @@ pub async fn run(args: Args) -> ExitCode {
         eprintln!("trailguard watchdog: no AWS region (set AWS_REGION or a profile's region)");
         return ExitCode::from(CANNOT_RUN);
     };
-    let store = cfg
-        .state
-        .as_ref()
-        .map(|(b, k)| S3StateObject::new(&sdk, b.clone(), k.clone()));
-    let notifier = cfg
-        .topic
-        .as_ref()
-        .map(|t| SnsNotifier::new(&sdk, t.clone()));
+    let a = WatchdogAdapters::new(&sdk, &cfg);
     let pass = PassConfig {
         region,
         account: args.account.clone().or(cfg.account.clone()),
@@ -63,9 +56,9 @@ pub async fn run(args: Args) -> ExitCode {
         renotify: cfg.renotify,
     };
     let report = match run_pass(
-        &CloudTrailApi::new(&sdk),
-        store.as_ref(),
-        notifier.as_ref(),
+        &a.trails,
+        a.state.as_ref(),
+        a.notifier.as_ref(),
         &pass,
         Utc::now(),
     )
@@ -106,7 +99,7 @@ pub async fn run(args: Args) -> ExitCode {
         report.notices.len(),
         if report.published {
             " published"
-        } else if pass.dry_run || notifier.is_none() {
+        } else if pass.dry_run || a.notifier.is_none() {
             " (not published: no topic, or dry run)"
         } else {
             ""

@@ -5,7 +5,7 @@
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use logging_watchdog::Watchdog;
 use serde_json::Value;
-use trailguard::aws::{load_config, CloudTrailApi, S3StateObject, SnsNotifier};
+use trailguard::aws::{load_config, WatchdogAdapters};
 use trailguard::config;
 
 #[tokio::main]
@@ -24,15 +24,8 @@ async fn main() -> Result<(), Error> {
         .region()
         .map(|r| r.to_string())
         .ok_or("no AWS region configured (AWS_REGION)")?;
-    let store = cfg
-        .state
-        .as_ref()
-        .map(|(bucket, key)| S3StateObject::new(&sdk, bucket.clone(), key.clone()));
-    let notifier = cfg
-        .topic
-        .as_ref()
-        .map(|t| SnsNotifier::new(&sdk, t.clone()));
-    let watchdog = Watchdog::new(CloudTrailApi::new(&sdk), store, notifier, cfg, region);
+    let a = WatchdogAdapters::new(&sdk, &cfg);
+    let watchdog = Watchdog::new(a.trails, a.state, a.notifier, cfg, region);
     let watchdog = &watchdog;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
         let arn = ev.context.invoked_function_arn.clone();

@@ -42,3 +42,28 @@ pub async fn load_config() -> SdkConfig {
         .load()
         .await
 }
+
+/// The logging watchdog's adapters as its configuration asks for them: one
+/// place for the function, the CLI and the benchmark to build them.
+pub struct WatchdogAdapters {
+    /// CloudTrail: read, repair, who stopped it.
+    pub trails: CloudTrailApi,
+    /// The alert state object, when a state bucket is configured.
+    pub state: Option<S3StateObject>,
+    /// The topic notices go to, when one is configured.
+    pub notifier: Option<SnsNotifier>,
+}
+
+impl WatchdogAdapters {
+    /// Clients built once from the shared SDK configuration.
+    pub fn new(sdk: &SdkConfig, cfg: &crate::config::WatchdogConfig) -> Self {
+        Self {
+            trails: CloudTrailApi::new(sdk),
+            state: cfg
+                .state
+                .as_ref()
+                .map(|(bucket, key)| S3StateObject::new(sdk, bucket.clone(), key.clone())),
+            notifier: cfg.topic.as_ref().map(|t| SnsNotifier::new(sdk, t.clone())),
+        }
+    }
+}

@@ -12,7 +12,7 @@ use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
 use clap::{Parser, Subcommand};
 use logging_watchdog::Watchdog;
 use serde_json::json;
-use trailguard::aws::{load_config, CloudTrailApi, S3StateObject, SnsNotifier};
+use trailguard::aws::{load_config, WatchdogAdapters};
 use trailguard::config;
 use trailguard_e2e::{create_bucket, s3};
 
@@ -109,15 +109,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let cfg = config::watchdog_from(|k| std::env::var(k).ok())?;
             let sdk = load_config().await;
             let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
-            let store = cfg
-                .state
-                .as_ref()
-                .map(|(b, k)| S3StateObject::new(&sdk, b.clone(), k.clone()));
-            let notifier = cfg
-                .topic
-                .as_ref()
-                .map(|t| SnsNotifier::new(&sdk, t.clone()));
-            let dog = Watchdog::new(CloudTrailApi::new(&sdk), store, notifier, cfg, region);
+            let a = WatchdogAdapters::new(&sdk, &cfg);
+            let dog = Watchdog::new(a.trails, a.state, a.notifier, cfg, region);
             println!(
                 "ready_unix_ns {}",
                 SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos()
