@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
 cargo build --release --quiet -p trailguard-cli -p trailguard-e2e --bins
 bin=target/release
+[ -x /usr/bin/time ] || { echo "bench-load: GNU time is needed (Debian: apt-get install time)" >&2; exit 2; }
 . scripts/emulator.sh
 files=${FILES:-1000} days=${DAYS:-30}
 

@@ -26,11 +26,13 @@ python3 -m pip install --quiet --disable-pip-version-check -r tests/emulator/req
 topic=$(python3 -c 'import boto3; print(boto3.client("sns").create_topic(Name="check-build")["TopicArn"])')
 run() { python3 tests/emulator/lambda_runtime.py --binary "$build/$1/bootstrap" --name "$2" --account 123456789012 "${@:3}"; }
 out=$(run AlertRouterFunction alert-router --event events/alert-router/cwlogs-data-message.json \
-  --env TRAILGUARD_SNS_TOPIC_ARN="$topic" --env TRAILGUARD_LOG_BUCKET=trailguard-demo-logs --env TRAILGUARD_TRAIL_NAME=main-trail)
+  --env TRAILGUARD_SNS_TOPIC_ARN="$topic" --env TRAILGUARD_LOG_BUCKET=trailguard-demo-logs --env TRAILGUARD_TRAIL_NAME=main-trail) ||
+  { echo "$out"; echo "check-build: alert-router failed" >&2; exit 1; }
 echo "$out"
 echo "$out" | grep -q '"alerts": 5' || { echo "check-build: alert-router did not raise the 5 alerts" >&2; exit 1; }
 run IntegrityValidatorFunction integrity-validator --event events/integrity-validator/s3-test-event.json
-out=$(run LoggingWatchdogFunction logging-watchdog --event events/logging-watchdog/direct-dry-run.json)
+out=$(run LoggingWatchdogFunction logging-watchdog --event events/logging-watchdog/direct-dry-run.json) ||
+  { echo "$out"; echo "check-build: logging-watchdog failed" >&2; exit 1; }
 echo "$out"
 echo "$out" | grep -q '"dryRun": true' || { echo "check-build: logging-watchdog did not run its pass" >&2; exit 1; }
 echo "check-build: sam build (x86_64) made the three bootstraps, and each answered its sample event under the Runtime API"

@@ -24,11 +24,17 @@ for t in "${targets[@]}"; do
   echo "== fuzz $t for ${secs}s"
   # Inputs up to 256 KiB; 2 GiB of RSS or 10 s on one input is a failure
   # (a gzip bomb or a regex that does not stay bounded).
+  set +e
   cargo fuzz run "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
-    -max_total_time="$secs" -max_len=262144 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 |
-    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|Done|==[0-9]+==|SUMMARY|thread .* panicked|artifact_prefix|Test unit written)" || true
-  if ls "fuzz/artifacts/$t"/crash-* "fuzz/artifacts/$t"/oom-* "fuzz/artifacts/$t"/timeout-* >/dev/null 2>&1; then
-    echo "fuzz $t: found inputs in fuzz/artifacts/$t" >&2
+    -max_total_time="$secs" -max_len=262144 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    >"fuzz/corpus/$t.log" 2>&1
+  status=$?
+  set -e
+  grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|thread .* panicked|Test unit written)" \
+    "fuzz/corpus/$t.log" || true
+  found=$(find "fuzz/artifacts/$t" -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' -o -name 'leak-*' \) 2>/dev/null)
+  if [ "$status" -ne 0 ] || [ -n "$found" ]; then
+    echo "fuzz $t: cargo fuzz exited $status; inputs: ${found:-none} (log: fuzz/corpus/$t.log)" >&2
     exit 1
   fi
 done

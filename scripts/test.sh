@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+# The pure core without the SDK adapters, as the fuzz targets build it.
+cargo check --quiet -p trailguard-shared --no-default-features
 command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny@0.20.2
 cargo deny --offline check licenses bans sources
 cargo test --workspace --all-features

@@ -64,7 +64,8 @@ Control endpoints (plain JSON, no signing, never delayed, never counted)
     form; a rule with only ``delay_ms`` just delays the request, which then
     proceeds normally; a rule with both delays, then fails. A rule with
     ``"cut_body": true`` lets moto answer, sends the headers (full
-    ``Content-Length``) and half the body, then drops the connection.
+    ``Content-Length``) and half the body, then drops the connection;
+    ``"stall_body_ms": N`` sends the other half only after N ms.
 ``DELETE /_trailguard/faults``       remove all fault rules.
 ``GET    /_trailguard/requests``     AWS requests seen since the last reset::
 
@@ -748,8 +749,9 @@ class State:
             has_error = rule.get("status") is not None or rule.get("code") is not None
             delay_ms = rule.get("delay_ms")
             cut_body = bool(rule.get("cut_body"))
-            if not has_error and not delay_ms and not cut_body:
-                raise ControlError("a rule needs 'status'/'code', 'delay_ms' or 'cut_body'")
+            stall_body_ms = rule.get("stall_body_ms")
+            if not has_error and not delay_ms and not cut_body and not stall_body_ms:
+                raise ControlError("a rule needs 'status'/'code', 'delay_ms', 'cut_body' or 'stall_body_ms'")
             try:
                 status = int(rule.get("status") or 500)
                 delay = float(delay_ms or 0)
@@ -766,6 +768,7 @@ class State:
                     "message": str(rule.get("message") or "Fault injected by the trailguard emulator"),
                     "delay_ms": delay,
                     "cut_body": cut_body,
+                    "stall_body_ms": float(stall_body_ms or 0),
                     "remaining": count if count > 0 else None,  # None = unlimited
                 }
             )
@@ -1074,8 +1077,12 @@ class TrailguardEmulator:
                     drain_body(environ)
                 status, headers, body = aws_error(req, fault["status"], fault["code"], fault["message"])
                 return self._respond(start_response, status, headers, body)
-            if fault["cut_body"]:
-                return self._cut_body(environ, start_response)
+            if fault["cut_body"] or fault["stall_body_ms"] > 0:
+                if req.body is not None:
+                    # The request body was read to route it: give moto a copy.
+                    environ["wsgi.input"] = io.BytesIO(req.body)
+                    environ["CONTENT_LENGTH"] = str(len(req.body))
+                return self._cut_body(environ, start_response, fault["stall_body_ms"])
 
         if req.target in (TARGET_LIST_PUBLIC_KEYS, TARGET_LOOKUP_EVENTS):
             return self._cloudtrail(req, start_response)
@@ -1102,9 +1109,10 @@ class TrailguardEmulator:
                 app_iter.close()
         return status, headers, payload
 
-    def _cut_body(self, environ, start_response):
+    def _cut_body(self, environ, start_response, stall_ms: float = 0.0):
         """moto answers; the client gets the headers (with the full
-        Content-Length) and half the body, then the connection drops."""
+        Content-Length) and half the body, then the connection drops; or,
+        with ``stall_ms``, the rest of the body only after that pause."""
         status, headers, payload = self._moto(environ)
         pairs = [(k, v) for k, v in headers.items() if k.lower() != "content-length"]
         pairs.append(("Content-Length", str(len(payload))))
@@ -1112,6 +1120,10 @@ class TrailguardEmulator:
 
         def half_then_drop():
             yield payload[: len(payload) // 2]
+            if stall_ms > 0:
+                time.sleep(stall_ms / 1000.0)
+                yield payload[len(payload) // 2:]
+                return
             raise ConnectionAbortedError("trailguard emulator: body cut short (fault rule)")
 
         return half_then_drop()

@@ -517,6 +517,15 @@ async fn faults_fail_the_invocation_and_never_conclude() {
         "{err}"
     );
 
+    // A body that stops flowing halfway: the SDK's stalled-stream
+    // protection fails the read after its 5 s grace.
+    s._emu.faults(json!([{"service": "s3", "operation": "GetObject", "path_contains": log, "stall_body_ms": 9000}]));
+    let err = s.handler.handle(event()).await.unwrap_err().to_string();
+    assert!(
+        err.contains("GetObject") && err.contains("throughput"),
+        "{err}"
+    );
+
     // Listing the digest's window for unlisted log files, refused.
     s._emu.faults(json!([{"service": "s3", "operation": "ListObjectsV2", "status": 403, "code": "AccessDenied", "count": 1}]));
     let err = s.handler.handle(event()).await.unwrap_err();

@@ -509,10 +509,14 @@ async fn a_state_that_cannot_be_saved_still_repairs_and_tells() {
     let inbox = received(&s).await;
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     s.emu.control("DELETE", "/_trailguard/faults", &json!({}));
+    // The next pass starts from an empty memory: the trail is fine, so it
+    // neither repairs nor tells again.
     s.dog.handle(scheduled()).await.unwrap();
     assert_eq!(
         requests(&s.emu, "cloudtrail:StartLogging"),
         2,
         "setup + one repair"
     );
+    let again = received(&s).await;
+    assert!(again.is_empty(), "{again:?}");
 }

@@ -10,25 +10,30 @@
 
 use serde_json::Value;
 
-/// Keys (compared without case) whose values are credentials. Access key
-/// IDs are not secret and identify the session, so they stay.
-pub const SECRET_KEYS: [&str; 12] = [
-    "sessionToken",
-    "secretAccessKey",
-    "secretKey",
-    "accessKeySecret",
+/// Key endings (compared without case) whose values are credentials:
+/// `password` covers `masterUserPassword`, `adminPassword`, `newPassword`;
+/// `token` covers `sessionToken`, `accessToken`, `refreshToken`, `idToken`.
+/// Names of secrets (`secretId`, `secretArn`, `SecretName`) and access key
+/// IDs are not secret and identify what was touched, so they stay.
+pub const SECRET_KEY_ENDINGS: [&str; 9] = [
     "password",
-    "oldPassword",
-    "newPassword",
-    "privateKey",
-    "clientSecret",
-    "secretString",
-    "secretBinary",
-    "authToken",
+    "token",
+    "secretaccesskey",
+    "secretkey",
+    "accesskeysecret",
+    "privatekey",
+    "clientsecret",
+    "secretstring",
+    "secretbinary",
 ];
 
-/// A copy of `record` with every value under a [`SECRET_KEYS`] key, at any
-/// depth, replaced by a marker that keeps only its length.
+/// Keys ending like a secret that are not one: MFA codes are single-use,
+/// and pagination tokens say where a listing stopped.
+const NOT_SECRET: [&str; 3] = ["tokencode", "nexttoken", "paginationtoken"];
+
+/// A copy of `record` with every value under a key ending in one of
+/// [`SECRET_KEY_ENDINGS`], at any depth, replaced by a marker that keeps
+/// only its length.
 pub fn redact(record: &Value) -> Value {
     match record {
         Value::Object(map) => Value::Object(
@@ -49,7 +54,8 @@ pub fn redact(record: &Value) -> Value {
 }
 
 fn is_secret(key: &str) -> bool {
-    SECRET_KEYS.iter().any(|s| s.eq_ignore_ascii_case(key))
+    let k = key.to_ascii_lowercase();
+    !NOT_SECRET.contains(&k.as_str()) && SECRET_KEY_ENDINGS.iter().any(|s| k.ends_with(s))
 }
 
 fn marker(v: &Value) -> String {
@@ -93,6 +99,26 @@ mod tests {
         );
         assert_eq!(out["additionalEventData"]["SecretKey"], Value::Null);
         assert!(!out.to_string().contains("hunter2") && !out.to_string().contains("FQoD"));
+    }
+
+    #[test]
+    fn compound_names_are_redacted_and_names_of_secrets_kept() {
+        let r = json!({"requestParameters": {
+            "masterUserPassword": "p1", "accessToken": "t1", "refreshToken": "t2", "idToken": "t3",
+            "secretId": "arn:aws:secretsmanager:us-east-1:111122223333:secret:db", "SecretName": "db",
+            "tokenCode": "123456", "nextToken": "abc"}});
+        let out = redact(&r)["requestParameters"].clone();
+        for k in [
+            "masterUserPassword",
+            "accessToken",
+            "refreshToken",
+            "idToken",
+        ] {
+            assert!(out[k].as_str().unwrap().starts_with("** redacted"), "{k}");
+        }
+        for k in ["secretId", "SecretName", "tokenCode", "nextToken"] {
+            assert_eq!(out[k], r["requestParameters"][k], "{k}");
+        }
     }
 
     #[test]

@@ -23,14 +23,23 @@ use aws_config::{BehaviorVersion, SdkConfig};
 /// How long one attempt of an AWS call may take before the SDK gives up on
 /// it and retries (a connection that hangs is a fault like a 500). Without
 /// it a stalled call would hold the invocation until Lambda's own timeout.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long one AWS call may take in all, retries included: well under the
+/// shortest function timeout (the router's 60 s), so a call that hangs on
+/// every attempt fails the invocation with its own error first. A response
+/// body that stops flowing is the SDK's stalled-stream protection's
+/// (`behavior-version-latest`: no data for 5 s fails the read).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(40);
 
 /// The timeouts every client uses: connect within 3.1 s (the SDK's
-/// default), each attempt within `attempt`.
+/// default), each attempt within `attempt`, the whole call within
+/// [`OPERATION_TIMEOUT`] (or `attempt`, if longer).
 pub fn timeouts(attempt: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(3100))
         .operation_attempt_timeout(attempt)
+        .operation_timeout(OPERATION_TIMEOUT.max(attempt))
         .build()
 }
 

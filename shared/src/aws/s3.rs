@@ -11,9 +11,6 @@ use super::error::port_error;
 use crate::integrity::logfile::Encryption;
 use crate::ports::{Fetched, ObjectStore, PortError, StoredObject};
 
-/// How long a GetObject body may send nothing before the read fails.
-const BODY_STALL: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// The log bucket, read through the S3 API.
 ///
 /// S3 answers a request sent to the wrong region with a redirect the SDK
@@ -141,16 +138,9 @@ impl ObjectStore for S3Store {
         let mut body = Vec::with_capacity(declared as usize);
         let mut stream = resp.body;
         loop {
-            // The SDK's attempt timeout ends when the headers arrive; a body
-            // that stops flowing is caught here.
-            let next = tokio::time::timeout(BODY_STALL, stream.try_next())
-                .await
-                .map_err(|_| PortError::Unavailable {
-                    operation: "GetObject",
-                    resource: resource.clone(),
-                    message: format!("body stalled: no data for {} s", BODY_STALL.as_secs()),
-                })?;
-            match next {
+            // A body that stops flowing is failed by the SDK's stalled-stream
+            // protection and arrives here as an error, like a cut one.
+            match stream.try_next().await {
                 Ok(Some(chunk)) => {
                     if body.len() as u64 + chunk.len() as u64 > max_bytes {
                         return Ok(Fetched::TooLarge {
@@ -164,7 +154,10 @@ impl ObjectStore for S3Store {
                     return Err(PortError::Unavailable {
                         operation: "GetObject",
                         resource,
-                        message: format!("body cut short: {e}"),
+                        message: format!(
+                            "body cut short or stalled: {}",
+                            aws_sdk_s3::error::DisplayErrorContext(&e)
+                        ),
                     })
                 }
             }

@@ -18,8 +18,13 @@ pub struct SnsNotifier {
 impl SnsNotifier {
     /// A notifier for a topic.
     pub fn new(config: &SdkConfig, topic_arn: impl Into<String>) -> Self {
+        Self::from_client(Client::new(config), topic_arn)
+    }
+
+    /// A notifier over a client built elsewhere (mocked in tests).
+    pub fn from_client(client: Client, topic_arn: impl Into<String>) -> Self {
         Self {
-            client: Client::new(config),
+            client,
             topic_arn: topic_arn.into(),
         }
     }
@@ -130,16 +135,16 @@ impl Publisher for SnsPublisher {
                         message: describe(),
                     });
                 }
-                tracing::warn!(topic = topic_arn, failed = %describe(), attempt, "retrying failed PublishBatch entries");
-                tokio::time::sleep(std::time::Duration::from_millis(100 << (2 * attempt))).await;
-                attempt += 1;
-                let retry: Vec<usize> = failed
+                let mut retry: Vec<usize> = failed
                     .iter()
                     .filter_map(|f| f.id().parse::<usize>().ok())
-                    .filter(|&i| i < chunk.len())
+                    .filter(|i| pending.contains(i))
                     .collect();
-                // An entry SNS reports failed under an ID we did not send
-                // cannot be retried, and must not be taken as delivered.
+                retry.sort_unstable();
+                retry.dedup();
+                // An entry SNS reports failed under an ID we did not send in
+                // this call cannot be retried, and must not be taken as
+                // delivered.
                 if retry.len() != failed.len() {
                     return Err(PortError::BadResponse {
                         operation: "PublishBatch",
@@ -147,6 +152,9 @@ impl Publisher for SnsPublisher {
                         message: describe(),
                     });
                 }
+                tracing::warn!(topic = topic_arn, failed = %describe(), attempt, "retrying failed PublishBatch entries");
+                tokio::time::sleep(std::time::Duration::from_millis(100 << (2 * attempt))).await;
+                attempt += 1;
                 pending = retry;
             }
         }
@@ -304,6 +312,28 @@ mod tests {
         let client = mock_client!(aws_sdk_sns, [&rule]);
         let err = SnsPublisher::from_client(client)
             .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PortError::AccessDenied { .. }), "{err}");
+
+        // The validator's and the watchdog's single Publish, the same way.
+        let rule = mock!(Client::publish).then_http_response(|| {
+            aws_sdk_sns::config::http::HttpResponse::new(
+                403.try_into().expect("status"),
+                aws_smithy_types::body::SdkBody::from(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>no</Message></Error></ErrorResponse>",
+                ),
+            )
+        });
+        let client = mock_client!(aws_sdk_sns, [&rule]);
+        let note = Notification {
+            subject: "s".into(),
+            body: "b".into(),
+            json: None,
+            chat: None,
+        };
+        let err = SnsNotifier::from_client(client, "arn:aws:sns:us-east-1:111122223333:t")
+            .publish(&note)
             .await
             .unwrap_err();
         assert!(matches!(err, PortError::AccessDenied { .. }), "{err}");
