@@ -136,6 +136,8 @@ def main(argv=None) -> int:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{args.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+        # template.yaml's LoggingConfig: LogFormat JSON.
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
         "AWS_REGION": region,
     })
     for kv in args.env:

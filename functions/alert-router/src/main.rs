@@ -12,14 +12,10 @@ use trailguard::rules;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    // The runtime's subscriber: JSON when Lambda's log format is JSON
+    // (template.yaml's LoggingConfig), level from AWS_LAMBDA_LOG_LEVEL or
+    // RUST_LOG (default INFO).
+    lambda_runtime::tracing::init_default_subscriber();
     let env = |k: &str| std::env::var(k).ok();
     let cfg = config::router_from(env)?;
     let sdk = load_config().await;

@@ -10,14 +10,10 @@ use trailguard::config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    // The runtime's subscriber: JSON when Lambda's log format is JSON
+    // (template.yaml's LoggingConfig), level from AWS_LAMBDA_LOG_LEVEL or
+    // RUST_LOG (default INFO).
+    lambda_runtime::tracing::init_default_subscriber();
     let cfg = config::watchdog_from(|k| std::env::var(k).ok())?;
     let sdk = load_config().await;
     let region = sdk
