@@ -3,7 +3,9 @@
 # payloads and keys, log files, digest files, CloudWatch Logs payloads with
 # the built-in rules and alert rendering, Sigma rule and tuning files) with
 # cargo-fuzz (libFuzzer), SECONDS_PER_TARGET each (default 60), starting
-# from the committed seeds (fuzz/seeds/<target>) and the local corpus.
+# from the repository's own inputs (sample events, built-in rules) plus the
+# few seeds that exist nowhere else (fuzz/seeds/<target>) and the local
+# corpus.
 # A crash leaves its input in fuzz/artifacts/<target>/ and fails the script:
 # copy it to tests/hostile/fuzz/<target>/ (replayed by `cargo test`, see
 # shared/tests/hostile.rs) once fixed.
@@ -19,13 +21,22 @@ command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2
 # accepts them with RUSTC_BOOTSTRAP, the only toolchain this project has.
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build
+# Seeds: the files the project already has for each parser.
+seeds() {
+  case "$1" in
+    s3_event) echo events/integrity-validator ;;
+    cwlogs) echo events/alert-router/decoded ;;
+    sigma_rule) echo shared/rules/builtin ;;
+    *) echo "fuzz/seeds/$1" ;;
+  esac
+}
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t"
   echo "== fuzz $t for ${secs}s"
   # Inputs up to 256 KiB; 2 GiB of RSS or 10 s on one input is a failure
   # (a gzip bomb or a regex that does not stay bounded).
   set +e
-  cargo fuzz run "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+  cargo fuzz run "$t" "fuzz/corpus/$t" "$(seeds "$t")" -- \
     -max_total_time="$secs" -max_len=262144 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     >"fuzz/corpus/$t.log" 2>&1
   status=$?

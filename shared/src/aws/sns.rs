@@ -299,16 +299,19 @@ mod tests {
         assert!(matches!(err, PortError::BadResponse { .. }), "{err}");
     }
 
+    /// SNS's answer to a caller without `sns:Publish`.
+    fn denied() -> aws_sdk_sns::config::http::HttpResponse {
+        aws_sdk_sns::config::http::HttpResponse::new(
+            403.try_into().expect("status"),
+            aws_smithy_types::body::SdkBody::from(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>no</Message></Error></ErrorResponse>",
+            ),
+        )
+    }
+
     #[tokio::test]
     async fn access_denied_on_publish_is_named_as_such() {
-        let rule = mock!(Client::publish_batch).then_http_response(|| {
-            aws_sdk_sns::config::http::HttpResponse::new(
-                403.try_into().expect("status"),
-                aws_smithy_types::body::SdkBody::from(
-                    "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>no</Message></Error></ErrorResponse>",
-                ),
-            )
-        });
+        let rule = mock!(Client::publish_batch).then_http_response(denied);
         let client = mock_client!(aws_sdk_sns, [&rule]);
         let err = SnsPublisher::from_client(client)
             .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(1))
@@ -317,14 +320,7 @@ mod tests {
         assert!(matches!(err, PortError::AccessDenied { .. }), "{err}");
 
         // The validator's and the watchdog's single Publish, the same way.
-        let rule = mock!(Client::publish).then_http_response(|| {
-            aws_sdk_sns::config::http::HttpResponse::new(
-                403.try_into().expect("status"),
-                aws_smithy_types::body::SdkBody::from(
-                    "<ErrorResponse><Error><Type>Sender</Type><Code>AuthorizationError</Code><Message>no</Message></Error></ErrorResponse>",
-                ),
-            )
-        });
+        let rule = mock!(Client::publish).then_http_response(denied);
         let client = mock_client!(aws_sdk_sns, [&rule]);
         let note = Notification {
             subject: "s".into(),
