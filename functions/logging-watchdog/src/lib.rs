@@ -110,15 +110,7 @@ impl<C: TrailControl, S: StateStore, N: Notifier> Watchdog<C, S, N> {
             Utc::now(),
         )
         .await?;
-        for w in &report.warnings {
-            tracing::warn!("{w}");
-        }
-        for r in &report.results {
-            tracing::info!(trail = %r.trail, check = %r.check, status = %r.status, detail = %r.detail, "check");
-        }
-        for n in &report.notices {
-            tracing::warn!(trail = %n.trail, check = %n.check, kind = ?n.kind, detail = %n.detail, "notice");
-        }
+        report.log();
         let count = |s: &str| {
             report
                 .results

@@ -21,8 +21,9 @@ use crate::ports::{Fetched, ObjectStore, PortError, StoredObject};
 pub struct S3Store {
     client: Client,
     by_bucket: Arc<Mutex<HashMap<String, Client>>>,
-    /// A custom endpoint (the emulator) has one region: no lookup.
-    custom_endpoint: bool,
+    /// One client for every bucket, no region lookup: a custom endpoint
+    /// (the emulator has one region) or a client given whole.
+    single_region: bool,
 }
 
 impl S3Store {
@@ -36,7 +37,7 @@ impl S3Store {
         Self {
             client: Client::from_conf(b.build()),
             by_bucket: Arc::new(Mutex::new(HashMap::new())),
-            custom_endpoint: config.endpoint_url().is_some(),
+            single_region: config.endpoint_url().is_some(),
         }
     }
 
@@ -46,7 +47,7 @@ impl S3Store {
         Self {
             client,
             by_bucket: Arc::new(Mutex::new(HashMap::new())),
-            custom_endpoint: true,
+            single_region: true,
         }
     }
 
@@ -57,7 +58,7 @@ impl S3Store {
 
     /// The client for the bucket's region, found once per bucket.
     async fn client_for(&self, bucket: &str) -> Client {
-        if self.custom_endpoint {
+        if self.single_region {
             return self.client.clone();
         }
         if let Some(c) = self.lock().get(bucket) {

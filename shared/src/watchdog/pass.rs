@@ -665,14 +665,33 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
 }
 
 /// A pass that fails after it has acted still says what it did: the caller
-/// gets only the error, so each result and notice is logged first (a
-/// repaired trail, a refused repair and a pending notice must not vanish
-/// behind "the pass failed").
+/// gets only the error, so the report is logged first (a repaired trail, a
+/// refused repair and a pending notice must not vanish behind "the pass
+/// failed").
 fn log_before_failing(report: &PassReport) {
-    for r in &report.results {
-        tracing::warn!(trail = %r.trail, check = %r.check, status = %r.status, detail = %r.detail, "check (this pass then failed)");
-    }
-    for n in &report.notices {
-        tracing::warn!(trail = %n.trail, check = %n.check, kind = ?n.kind, detail = %n.detail, "notice (this pass then failed)");
+    tracing::warn!("this pass failed after acting; what it found and did:");
+    report.log();
+}
+
+impl PassReport {
+    /// Logs the warnings, one line per check (a warning unless ok) and one
+    /// per notice: the
+    /// function's record of a pass (and of a failed one, before its error).
+    pub fn log(&self) {
+        for w in &self.warnings {
+            tracing::warn!("{w}");
+        }
+        for r in &self.results {
+            // A check that is not ok is worth a warning (and the CLI, at its
+            // default `warn`, shows it).
+            if r.status == CheckStatus::Ok {
+                tracing::info!(trail = %r.trail, check = %r.check, status = %r.status, detail = %r.detail, "check");
+            } else {
+                tracing::warn!(trail = %r.trail, check = %r.check, status = %r.status, detail = %r.detail, "check");
+            }
+        }
+        for n in &self.notices {
+            tracing::warn!(trail = %n.trail, check = %n.check, kind = ?n.kind, detail = %n.detail, "notice");
+        }
     }
 }
