@@ -77,7 +77,9 @@ impl Emulator {
     /// An SDK configuration for another region and caller (the access key
     /// is the user name the emulator records in the event history).
     pub async fn sdk_config_as(&self, region: &str, access_key: &str) -> SdkConfig {
+        // The functions' own timeouts (trailguard::aws::load_config's).
         aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(trailguard::aws::timeouts(trailguard::aws::ATTEMPT_TIMEOUT))
             .endpoint_url(&self.url)
             .region(Region::new(region.to_string()))
             .credentials_provider(Credentials::new(
