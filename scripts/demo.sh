@@ -10,8 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
 echo "== building the functions and the command (debug)"
-cargo build --quiet -p integrity-validator -p alert-router -p logging-watchdog \
-  -p trailguard-cli -p trailguard-e2e --bins
+# The same features and targets as scripts/test.sh's `cargo test`: with
+# resolver 2 the tests' dev-dependencies (aws-smithy-mocks, the SDK's
+# test-util) switch features on deep in the AWS SDK, so a plain `--bins`
+# build and the tests' build compiled the whole SDK twice (13 min more on
+# 2 cores, issue 17). Building the test targets here too makes the first
+# `scripts/test.sh` reuse everything.
+cargo build --quiet --locked --workspace --all-features --bins --tests
 bin=target/debug
 . scripts/emulator.sh
 echo "== emulator at $AWS_ENDPOINT_URL"

