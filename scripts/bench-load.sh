@@ -23,7 +23,7 @@ $bin/trailguard-bench-function run
 
 echo "== 2. trailguard validate over $days days"
 t0=$(date +%s)
-$bin/trailguard-synth --bucket load-logs --hours $((days * 24)) --logs-per-hour 12 --records 100 >/dev/null
+$bin/trailguard-synth --bucket load-logs --regions us-east-1 --hours $((days * 24)) --logs-per-hour 12 --records 100 >/dev/null
 echo "(trail written in $(( $(date +%s) - t0 )) s)"
 end=$(date -u -d "2026-01-15T00:00:00Z + $days days" +%Y-%m-%dT%H:%M:%SZ)
 out=$(mktemp)

@@ -10,7 +10,7 @@ cargo build --release --quiet -p trailguard-cli -p trailguard-e2e --bins
 bin=target/release
 out=$(mktemp -d)
 . scripts/emulator.sh --latency-ms "${LATENCY_MS:-20}"
-$bin/trailguard-synth --bucket bench-logs --hours 24 --logs-per-hour 12 --records 500 >/dev/null
+$bin/trailguard-synth --bucket bench-logs --regions us-east-1 --hours 24 --logs-per-hour 12 --records 500 >/dev/null
 args=(--trail-arn arn:aws:cloudtrail:us-east-1:111122223333:trail/main-trail
       --start-time 2026-01-15T00:00:00Z --end-time 2026-01-16T00:00:00Z --s3-bucket bench-logs --verbose)
 time_it() { local s e; s=$(date +%s%N); "$@" >"$out/run.out" 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }

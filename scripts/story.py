@@ -30,6 +30,8 @@ BIN = os.path.join(ROOT, "target", "debug")
 ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
 BUCKET = "trailguard-demo-logs"
 TRAIL = "main-trail"
+# The trail key trailguard-synth writes log files with (its --kms-key default).
+DEMO_KMS_KEY = "arn:aws:kms:us-east-1:111122223333:key/0d3c4a2e-7b1f-4e55-9a6d-5f1e2c3b4a59"
 MOTO_ACCOUNT = "123456789012"
 LOG = os.path.join(os.environ.get("TMPDIR", "/tmp"), "trailguard-demo-functions.log")
 # The functions run as in Lambda, with a secret key and a session token, and
@@ -98,7 +100,8 @@ def main() -> int:
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     print(topic)
 
-    step("six hours of a signed trail written to s3://trailguard-demo-logs, then one log file altered")
+    step("six hours of a signed two-region trail (us-east-1, us-west-2; each region's digests signed with its own key) "
+         "written to s3://trailguard-demo-logs, then one log file altered")
     subprocess.run([os.path.join(BIN, "trailguard-synth"), "--hours", "6", "--tamper", "modify-log"], check=True)
     ct.start_logging(Name=TRAIL)
 
@@ -112,6 +115,9 @@ def main() -> int:
         "TRAILGUARD_SNS_TOPIC_ARN": topic,
         "TRAILGUARD_EXPECTED_ACCOUNTS": "111122223333",
         "TRAILGUARD_TRAIL_NAME": TRAIL,
+        # trailguard-synth's trail key: log files SSE-KMS with it, digests
+        # SSE-S3, as CloudTrail writes them; every digest is still verified.
+        "TRAILGUARD_KMS_KEY_ARN": DEMO_KMS_KEY,
     })
     invalid = sum(r.get("response", {}).get("invalid", 0) for r in results)
     print(f"{len(results)} invocations, {sum(r['ok'] for r in results)} succeeded, {invalid} invalid file(s) reported")

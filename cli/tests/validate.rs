@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use trailguard::integrity::gzip::gzip;
-use trailguard::synth::{generate, SigningKey, SynthTrail, TrailSpec};
+use trailguard::synth::{generate, RegionKeys, SynthTrail, TrailSpec};
 use trailguard_e2e::*;
 
 fn trailguard_bin() -> std::path::PathBuf {
@@ -34,11 +34,20 @@ struct Case {
 
 impl Case {
     async fn new() -> Self {
+        Self::in_regions(&["us-east-1"]).await
+    }
+
+    /// A trail delivering in `regions` (home: the first), each region's
+    /// digests signed with that region's key, listed by that region only.
+    async fn in_regions(regions: &[&str]) -> Self {
         let emu = Emulator::start();
-        let key = SigningKey::generate();
-        emu.register_key("us-east-1", &key);
-        let spec = spec();
-        let trail = generate(&spec, &key);
+        let spec = TrailSpec {
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+            ..spec()
+        };
+        let keys = RegionKeys::generate(&spec.regions);
+        emu.register_keys(&keys);
+        let trail = generate(&spec, &keys);
         let s3 = s3(&emu.sdk_config().await);
         write_trail(&s3, &spec, &trail.objects).await;
         Self {
@@ -80,8 +89,17 @@ impl Case {
     }
 
     fn aws_cli(&self) -> Run {
+        self.aws_cli_in(&self.spec.home_region)
+    }
+
+    /// The AWS CLI in `region`: it lists that region's digests and asks that
+    /// region's ListPublicKeys (awscli/customizations/cloudtrail/validation.py:
+    /// the CloudTrail client and the digest prefix both use the CLI's region).
+    fn aws_cli_in(&self, region: &str) -> Run {
         let arn = self.spec.trail_arn();
         let args = [
+            "--region",
+            region,
             "cloudtrail",
             "validate-logs",
             "--trail-arn",
@@ -174,6 +192,73 @@ async fn clean_trail_matches_the_aws_cli_file_for_file() {
     ] {
         assert!(theirs.stdout.contains(line), "AWS CLI: {}", theirs.stdout);
     }
+}
+
+/// Each region's digests are signed with that region's own key, listed by
+/// that region's ListPublicKeys only (CloudTrail User Guide, "CloudTrail
+/// digest file structure"). trailguard validates both chains in one run; the
+/// AWS CLI, run once per region, agrees file for file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_two_region_trail_signed_per_region_validates_clean() {
+    let c = Case::in_regions(&["us-east-1", "us-west-2"]).await;
+    let ours = c.ours(&[], &[]);
+    assert_eq!(ours.code, 0, "{}{}", ours.stdout, ours.stderr);
+    assert!(
+        ours.stdout.contains("8/8 digest files valid"),
+        "{}",
+        ours.stdout
+    );
+    assert!(
+        ours.stdout.contains("24/24 log files valid"),
+        "{}",
+        ours.stdout
+    );
+    let ours_lines: BTreeSet<_> = ours.verdict_lines().into_iter().collect();
+    let mut theirs_lines = BTreeSet::new();
+    for region in ["us-east-1", "us-west-2"] {
+        let theirs = c.aws_cli_in(region);
+        assert_eq!(
+            theirs.code, 0,
+            "{region}: {}{}",
+            theirs.stdout, theirs.stderr
+        );
+        assert!(
+            theirs.stdout.contains("4/4 digest files valid"),
+            "{region}: {}",
+            theirs.stdout
+        );
+        theirs_lines.extend(theirs.verdict_lines());
+    }
+    assert_eq!(ours_lines, theirs_lines);
+    assert_eq!(ours_lines.len(), 32);
+
+    // An altered log in the second region is caught, by both.
+    let victim = c
+        .trail
+        .log_keys()
+        .into_iter()
+        .find(|k| k.contains("/CloudTrail/us-west-2/"))
+        .expect("a us-west-2 log")
+        .to_string();
+    overwrite(&c.s3, &c.spec.bucket, &victim, gzip(b"{\"Records\":[]}")).await;
+    let ours = c.ours(&[], &[]);
+    assert_eq!(ours.code, 1, "{}{}", ours.stdout, ours.stderr);
+    assert_eq!(
+        line_for(&ours, &c.url(&victim)),
+        vec![format!(
+            "Log file\t{}\tINVALID: hash value doesn't match",
+            c.url(&victim)
+        )]
+    );
+    let theirs = c.aws_cli_in("us-west-2");
+    assert!(
+        line_for(&theirs, &c.url(&victim))
+            .iter()
+            .any(|l| l.ends_with("INVALID: hash value doesn't match")),
+        "{}{}",
+        theirs.stdout,
+        theirs.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

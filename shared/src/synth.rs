@@ -2,9 +2,10 @@
 //!
 //! Writes what CloudTrail writes: log files of realistic records and hourly
 //! digest files, with CloudTrail's keys, JSON, gzip and `signature` /
-//! `signature-algorithm` metadata, chained and signed with a test RSA-2048
-//! key whose PKCS#1 DER public key the emulator's `ListPublicKeys` stand-in
-//! serves. Deterministic for a seed. Never part of a deployed function.
+//! `signature-algorithm` metadata, chained and signed with test RSA-2048
+//! keys, one per region as CloudTrail signs ([`RegionKeys`]), whose PKCS#1
+//! DER public keys the emulator's `ListPublicKeys` stand-in serves in their
+//! own region. Deterministic for a seed. Never part of a deployed function.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
@@ -48,6 +49,49 @@ impl SigningKey {
             .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut sig)
             .expect("RSA signing");
         hex::encode(sig)
+    }
+}
+
+/// One signing key per region: CloudTrail signs each region's digests with
+/// that region's private key and lists its public key in that region only
+/// (CloudTrail User Guide, "CloudTrail digest file structure"), so a test
+/// that signed every region with one key would hide a validator asking the
+/// wrong region.
+pub struct RegionKeys {
+    keys: std::collections::BTreeMap<String, SigningKey>,
+}
+
+impl RegionKeys {
+    /// A fresh key for each region.
+    pub fn generate<S: AsRef<str>>(regions: &[S]) -> Self {
+        Self {
+            keys: regions
+                .iter()
+                .map(|r| (r.as_ref().to_string(), SigningKey::generate()))
+                .collect(),
+        }
+    }
+
+    /// One region's given key (for tests that sign with a known key).
+    pub fn one(region: &str, key: SigningKey) -> Self {
+        Self {
+            keys: [(region.to_string(), key)].into_iter().collect(),
+        }
+    }
+
+    /// The key that signs `region`'s digests.
+    ///
+    /// # Panics
+    /// When the region has no key: a test set up wrongly.
+    pub fn get(&self, region: &str) -> &SigningKey {
+        self.keys
+            .get(region)
+            .unwrap_or_else(|| panic!("synth: no signing key for region {region}"))
+    }
+
+    /// Every region with its key, in region order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &SigningKey)> {
+        self.keys.iter().map(|(r, k)| (r.as_str(), k))
     }
 }
 
@@ -202,8 +246,8 @@ impl Rng {
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Generates a trail: per region, `hours` chained digests, each listing the
-/// log files delivered in its hour.
-pub fn generate(spec: &TrailSpec, key: &SigningKey) -> SynthTrail {
+/// log files delivered in its hour and signed with that region's key.
+pub fn generate(spec: &TrailSpec, keys: &RegionKeys) -> SynthTrail {
     let mut rng = Rng::new(spec.seed);
     let mut objects = Vec::new();
     for region in &spec.regions {
@@ -227,6 +271,7 @@ pub fn generate(spec: &TrailSpec, key: &SigningKey) -> SynthTrail {
                 });
                 objects.push(log);
             }
+            let key = keys.get(region);
             let d = digest_file(spec, region, start, end, listed, previous.as_ref(), key);
             let sha = Sha256::of(
                 &crate::integrity::gzip::inflate(&d.body, u64::MAX)
@@ -449,9 +494,10 @@ mod tests {
 
     #[test]
     fn generated_trail_verifies_and_chains() {
-        let key = SigningKey::generate();
         let spec = TrailSpec::default();
-        let trail = generate(&spec, &key);
+        let keys = RegionKeys::generate(&spec.regions);
+        let key = keys.get("us-east-1");
+        let trail = generate(&spec, &keys);
         assert_eq!(trail.digest_keys().len(), 3);
         assert_eq!(trail.log_keys().len(), 12);
         let mut prev: Option<chain::ParsedDigest> = None;
@@ -486,9 +532,33 @@ mod tests {
 
     #[test]
     fn deterministic_for_a_seed() {
-        let key = SigningKey::generate();
-        let a = generate(&TrailSpec::default(), &key);
-        let b = generate(&TrailSpec::default(), &key);
+        let keys = RegionKeys::generate(&["us-east-1"]);
+        let a = generate(&TrailSpec::default(), &keys);
+        let b = generate(&TrailSpec::default(), &keys);
         assert_eq!(a.log_keys(), b.log_keys());
+    }
+
+    #[test]
+    fn each_region_signs_with_its_own_key() {
+        let spec = TrailSpec {
+            regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            ..TrailSpec::default()
+        };
+        let keys = RegionKeys::generate(&spec.regions);
+        let trail = generate(&spec, &keys);
+        for o in trail.objects.iter().filter(|o| o.is_digest) {
+            let ObjectKind::Digest(dk) = classify(&o.key) else {
+                panic!("{}", o.key)
+            };
+            let meta: HashMap<String, String> = o.metadata.iter().cloned().collect();
+            let p = chain::parse(&o.body, &meta, false, 1 << 30).unwrap();
+            let (own, other) = match dk.location.region.as_str() {
+                "us-east-1" => (keys.get("us-east-1"), keys.get("eu-west-1")),
+                _ => (keys.get("eu-west-1"), keys.get("us-east-1")),
+            };
+            assert_eq!(p.digest.digest_public_key_fingerprint, own.fingerprint());
+            chain::check_signature(&p, &own.public_der()).unwrap();
+            assert!(chain::check_signature(&p, &other.public_der()).is_err());
+        }
     }
 }

@@ -133,7 +133,13 @@ impl MemKeys {
     /// Serves a signing key's public half in a region.
     pub fn with(region: &str, key: &SigningKey) -> Self {
         let m = Self::default();
-        m.keys
+        m.add(region, key);
+        m
+    }
+
+    /// Serves one more key in a region (CloudTrail keys are per region).
+    pub fn add(&self, region: &str, key: &SigningKey) {
+        self.keys
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(region.into())
@@ -144,7 +150,11 @@ impl MemKeys {
                 valid_from: None,
                 valid_to: None,
             });
-        m
+    }
+
+    /// How many `ListPublicKeys` calls were made, in any region.
+    pub fn calls(&self) -> usize {
+        *self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -15,7 +15,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_s3::config::Credentials;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, ServerSideEncryption, VersioningConfiguration};
-use trailguard::synth::{SigningKey, SynthObject, TrailSpec};
+use trailguard::synth::{RegionKeys, SigningKey, SynthObject, TrailSpec};
 
 /// The repository's root.
 pub fn repo_root() -> PathBuf {
@@ -107,6 +107,24 @@ impl Emulator {
         ]
     }
 
+    /// Runs `tests/emulator/guard_chain.py` against this emulator (the log
+    /// bucket's settings and the functions' feeds, made or broken as a
+    /// deployment has them); returns its JSON answer.
+    pub fn guard_chain(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new("python3")
+            .arg(repo_root().join("tests/emulator/guard_chain.py"))
+            .args(args)
+            .envs(self.env())
+            .output()
+            .expect("python3");
+        assert!(
+            out.status.success(),
+            "guard_chain.py {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("guard_chain.py prints JSON")
+    }
+
     /// Calls a control endpoint of the stand-in; returns the response body.
     pub fn control(&self, method: &str, path: &str, body: &serde_json::Value) -> String {
         control(&self.url, method, path, body)
@@ -115,6 +133,13 @@ impl Emulator {
     /// Makes `ListPublicKeys` in `region` serve this key for a long window.
     pub fn register_key(&self, region: &str, key: &SigningKey) {
         register_key(&self.url, region, key)
+    }
+
+    /// Makes each region's `ListPublicKeys` serve that region's key only.
+    pub fn register_keys(&self, keys: &RegionKeys) {
+        for (region, key) in keys.iter() {
+            register_key(&self.url, region, key)
+        }
     }
 
     /// Installs fault rules (see `tests/emulator/server.py`).
@@ -218,7 +243,10 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
         .expect("PutBucketVersioning");
 }
 
-/// Writes one object as CloudTrail would (metadata, SSE-KMS when a key is given).
+/// Writes one object as CloudTrail would: its metadata, and with a trail KMS
+/// key, log files SSE-KMS but digests SSE-S3 (CloudTrail User Guide,
+/// "Encrypting CloudTrail log files with AWS KMS keys (SSE-KMS)": "Digest
+/// files are encrypted with Amazon S3 managed encryption keys (SSE-S3).").
 pub async fn put(s3: &aws_sdk_s3::Client, bucket: &str, o: &SynthObject, kms_key: Option<&str>) {
     let mut req = s3
         .put_object()
@@ -230,10 +258,14 @@ pub async fn put(s3: &aws_sdk_s3::Client, bucket: &str, o: &SynthObject, kms_key
     for (k, v) in &o.metadata {
         req = req.metadata(k, v);
     }
-    if let Some(k) = kms_key {
-        req = req
-            .server_side_encryption(ServerSideEncryption::AwsKms)
-            .ssekms_key_id(k);
+    match kms_key {
+        Some(_) if o.is_digest => req = req.server_side_encryption(ServerSideEncryption::Aes256),
+        Some(k) => {
+            req = req
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(k)
+        }
+        None => {}
     }
     req.send()
         .await

@@ -8,7 +8,7 @@ use integrity_validator::Handler;
 use serde_json::{json, Value};
 use trailguard::aws::{CloudTrailApi, S3Store, SnsNotifier};
 use trailguard::integrity::gzip::gzip;
-use trailguard::synth::{generate, SigningKey, SynthTrail, TrailSpec};
+use trailguard::synth::{generate, RegionKeys, SynthTrail, TrailSpec};
 use trailguard::validate::{ObjectValidator, ValidatorConfig};
 use trailguard_e2e::*;
 
@@ -23,11 +23,19 @@ struct Setup {
 }
 
 async fn setup(cfg: ValidatorConfig) -> Setup {
+    setup_in(cfg, &["us-east-1"]).await
+}
+
+/// A trail delivering in `regions` (home us-east-1), each region's digests
+/// signed with that region's own key, which only that region's
+/// ListPublicKeys lists.
+async fn setup_in(cfg: ValidatorConfig, regions: &[&str]) -> Setup {
     let emu = Emulator::start();
-    let key = SigningKey::generate();
-    emu.register_key("us-east-1", &key);
+    let keys = RegionKeys::generate(regions);
+    emu.register_keys(&keys);
     let sdk = emu.sdk_config().await;
     let spec = TrailSpec {
+        regions: regions.iter().map(|r| r.to_string()).collect(),
         hours: 3,
         logs_per_hour: 3,
         records_per_log: 10,
@@ -36,7 +44,7 @@ async fn setup(cfg: ValidatorConfig) -> Setup {
         ),
         ..TrailSpec::default()
     };
-    let trail = generate(&spec, &key);
+    let trail = generate(&spec, &keys);
     let s3 = s3(&sdk);
     write_trail(&s3, &spec, &trail.objects).await;
     let sns = aws_sdk_sns::Client::new(&sdk);
@@ -175,6 +183,105 @@ async fn clean_trail_is_quiet() {
         9 + 3 + 9
     );
     assert!(s.inbox().await.is_empty());
+}
+
+/// Replays every object, altering `victim` just before `digest` lands; the
+/// summed (checked, invalid) counts of the invocations.
+async fn replay_altering(s: &Setup, victim: &str, digest: &str) -> (u64, u64) {
+    let (mut checked, mut invalid) = (0, 0);
+    for o in &s.trail.objects {
+        if o.key == digest {
+            overwrite(&s.s3, &s.spec.bucket, victim, gzip(b"{\"Records\":[]}")).await;
+        }
+        let r = s
+            .handler
+            .handle(s3_event(&s.spec.bucket, &o.key, "ObjectCreated:Put"))
+            .await
+            .unwrap();
+        checked += r["checked"].as_u64().unwrap();
+        invalid += r["invalid"].as_u64().unwrap();
+    }
+    (checked, invalid)
+}
+
+/// CloudTrail signs each region's digests with that region's key, listed by
+/// that region's ListPublicKeys only (CloudTrail User Guide, "CloudTrail
+/// digest file structure"; docs/aws-behavior.md). A validator asking only
+/// the home region would call every us-west-2 digest's key missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_two_region_trail_is_verified_with_each_regions_key() {
+    let s = setup_in(config(), &["us-east-1", "us-west-2"]).await;
+    let results = s.replay().await;
+    assert!(results.iter().all(|r| r["invalid"] == 0), "{results:?}");
+    let checked: u64 = results.iter().map(|r| r["checked"].as_u64().unwrap()).sum();
+    assert_eq!(checked, 18 + 6 + 18);
+    let digests = s.trail.digest_keys();
+    assert_eq!(digests.len(), 6);
+    assert!(digests
+        .iter()
+        .any(|k| k.contains("/CloudTrail-Digest/us-west-2/")));
+    assert!(s.inbox().await.is_empty());
+
+    // A log file altered in the second region is caught by its digest.
+    let s = setup_in(config(), &["us-east-1", "us-west-2"]).await;
+    let west_logs: Vec<&str> = s
+        .trail
+        .log_keys()
+        .into_iter()
+        .filter(|k| k.contains("/CloudTrail/us-west-2/"))
+        .collect();
+    let west_digests: Vec<&str> = s
+        .trail
+        .digest_keys()
+        .into_iter()
+        .filter(|k| k.contains("/us-west-2/"))
+        .collect();
+    let (victim, digest) = (west_logs[1].to_string(), west_digests[0].to_string());
+    // Every file checked (18 logs as they land, 6 digests, 18 listed logs),
+    // and the one finding is the altered log: no digest's key was missing.
+    assert_eq!(replay_altering(&s, &victim, &digest).await, (42, 1));
+    let inbox = s.inbox().await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert!(inbox[0]
+        .1
+        .contains(&format!("{victim}\tINVALID: hash value doesn't match")));
+}
+
+/// With the trail's KMS key expected (the template's CreateTrail mode), log
+/// files are SSE-KMS and digests SSE-S3, as CloudTrail writes them
+/// ("Encrypting CloudTrail log files with AWS KMS keys (SSE-KMS)"): every
+/// digest is still verified, and an altered log is still caught.
+#[tokio::test(flavor = "multi_thread")]
+async fn digests_sse_s3_beside_sse_kms_logs_are_verified() {
+    let s = setup(config()).await;
+    // The emulator stored them as CloudTrail does.
+    for o in &s.trail.objects {
+        let head =
+            s.s3.head_object()
+                .bucket(&s.spec.bucket)
+                .key(&o.key)
+                .send()
+                .await
+                .unwrap();
+        let sse = head
+            .server_side_encryption()
+            .map(|e| e.as_str().to_string());
+        if o.is_digest {
+            assert_eq!(sse.as_deref(), Some("AES256"), "{}", o.key);
+        } else {
+            assert_eq!(sse.as_deref(), Some("aws:kms"), "{}", o.key);
+        }
+    }
+    let victim = s.trail.log_keys()[4].to_string();
+    let digest = s.trail.digest_keys()[1].to_string();
+    // 9 logs as they land, 3 digests, 9 listed logs; the one invalid file is
+    // the altered log, so every digest's signature and chain verified.
+    assert_eq!(replay_altering(&s, &victim, &digest).await, (21, 1));
+    let inbox = s.inbox().await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert!(inbox[0]
+        .1
+        .contains(&format!("{victim}\tINVALID: hash value doesn't match")));
 }
 
 #[tokio::test(flavor = "multi_thread")]

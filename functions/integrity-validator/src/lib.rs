@@ -147,7 +147,7 @@ fn summary(verdicts: &[Verdict]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trailguard::synth::{generate, SigningKey, TrailSpec};
+    use trailguard::synth::{generate, RegionKeys, SigningKey, TrailSpec};
     use trailguard::testing::{MemKeys, MemNotifier, MemStore};
     use trailguard::validate::ValidatorConfig;
 
@@ -168,15 +168,15 @@ mod tests {
     }
 
     fn fixture() -> Fixture {
-        let key = SigningKey::generate();
         let spec = TrailSpec::default();
-        let trail = generate(&spec, &key);
+        let keys = RegionKeys::generate(&spec.regions);
+        let trail = generate(&spec, &keys);
         let store = std::sync::Arc::new(MemStore::default());
         store.put_all(&spec.bucket, &trail.objects);
         let sent = std::sync::Arc::new(MemNotifier::default());
         let validator = ObjectValidator::new(
             store.clone(),
-            MemKeys::with("us-east-1", &key),
+            MemKeys::with("us-east-1", keys.get("us-east-1")),
             ValidatorConfig::default(),
         );
         Fixture {
@@ -216,9 +216,10 @@ mod tests {
         use trailguard::cloudtrail::digest::Digest;
         use trailguard::integrity::gzip;
         use trailguard::synth::signed_digest;
-        let key = SigningKey::generate();
+        let keys = RegionKeys::one("us-east-1", SigningKey::generate());
+        let key = keys.get("us-east-1");
         let spec = TrailSpec::default();
-        let trail = generate(&spec, &key);
+        let trail = generate(&spec, &keys);
         let store = std::sync::Arc::new(MemStore::default());
         store.put_all(&spec.bucket, &trail.objects);
         let digest_key = trail.digest_keys()[1].to_string();
@@ -244,11 +245,11 @@ mod tests {
             },
             ..ValidatorConfig::default()
         };
-        let validator = ObjectValidator::new(store.clone(), MemKeys::with("us-east-1", &key), cfg);
+        let validator = ObjectValidator::new(store.clone(), MemKeys::with("us-east-1", key), cfg);
         let handler = Handler::new(validator, Some(sent.clone()));
 
         // Signed with the trail's key: its own log files and three more, three findings.
-        let (object, _) = signed_digest(&digest, &key);
+        let (object, _) = signed_digest(&digest, key);
         store.put(&spec.bucket, &digest_key, object.body, &object.metadata);
         let out = handler
             .handle(s3_event(&spec.bucket, &digest_key, "ObjectCreated:Put"))

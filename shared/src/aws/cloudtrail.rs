@@ -11,8 +11,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::error::port_error;
 use crate::ports::{PortError, PublicKey, PublicKeys, TrailLocation, Trails};
 
-/// CloudTrail clients, one per region on demand: public keys must be asked
-/// of the trail's home region, and a trail is described there too.
+/// CloudTrail clients, one per region on demand: a digest's public key is
+/// asked of the region that delivered it (each region signs with its own
+/// keys: `validate::KeyCache`), and a trail is described in its home region.
 pub struct CloudTrailApi {
     config: SdkConfig,
     clients: Mutex<HashMap<String, Client>>,

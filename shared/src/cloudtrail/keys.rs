@@ -81,7 +81,9 @@ pub struct DigestKey {
     pub location: Location,
     /// The trail's name (may itself contain underscores).
     pub trail_name: String,
-    /// The region the trail was created in, where its public keys are listed.
+    /// The region the trail was created in (its home region). The digest's
+    /// signing key is the delivering region's (`location.region`), not this
+    /// one's: CloudTrail signs each region's digests with that region's key.
     pub home_region: String,
     /// The second in the file name (`YYYYMMDDTHHMMSSZ`), when it was delivered.
     pub timestamp: DateTime<Utc>,

@@ -11,14 +11,18 @@ use serde::Deserialize;
 
 /// The fields every CloudTrail record carries, which a well-formed log file
 /// must have in each record.
-pub const REQUIRED_FIELDS: [&str; 7] = [
+///
+/// Not `recipientAccountId`: the CloudTrail User Guide's "CloudTrail record
+/// contents for management, data, and network activity events" lists it as
+/// "Optional: True", so a record without it is no sign of tampering (the
+/// account check then rests on the folder and the other records).
+pub const REQUIRED_FIELDS: [&str; 6] = [
     "eventVersion",
     "eventTime",
     "eventSource",
     "eventName",
     "awsRegion",
     "eventID",
-    "recipientAccountId",
 ];
 
 /// A log file whose records are parsed only as far as [`RecordHead`].
@@ -50,7 +54,8 @@ pub struct RecordHead<'a> {
     /// CloudTrail's unique ID of the record.
     #[serde(rename = "eventID", borrow, default)]
     pub event_id: Option<Cow<'a, str>>,
-    /// The account that received the record.
+    /// The account that received the record (optional in AWS's record
+    /// contents; compared with the folder's account when present).
     #[serde(rename = "recipientAccountId", borrow, default)]
     pub recipient_account_id: Option<Cow<'a, str>>,
 }
@@ -65,7 +70,6 @@ impl RecordHead<'_> {
             &self.event_name,
             &self.aws_region,
             &self.event_id,
-            &self.recipient_account_id,
         ];
         REQUIRED_FIELDS
             .iter()
@@ -98,13 +102,7 @@ mod tests {
         assert!(f.records[0].missing_fields().is_empty());
         assert_eq!(
             f.records[1].missing_fields(),
-            vec![
-                "eventTime",
-                "eventSource",
-                "awsRegion",
-                "eventID",
-                "recipientAccountId"
-            ]
+            vec!["eventTime", "eventSource", "awsRegion", "eventID",]
         );
     }
 

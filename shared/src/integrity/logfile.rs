@@ -293,6 +293,17 @@ mod tests {
         assert!(c.sha256.is_some());
     }
 
+    /// `recipientAccountId` is "Optional: True" in AWS's record contents:
+    /// a record without it is not a finding.
+    #[test]
+    fn a_record_without_recipient_account_id_passes() {
+        let mut bare = record("2024-01-01T11:58:00Z");
+        bare.as_object_mut().unwrap().remove("recipientAccountId");
+        let c = check(vec![bare, record("2024-01-01T11:59:00Z")]);
+        assert_eq!(c.problems, vec![]);
+        assert_eq!(c.records, 2);
+    }
+
     #[test]
     fn record_problems_are_counted_with_an_example() {
         let mut missing = record("2024-01-01T11:58:00Z");

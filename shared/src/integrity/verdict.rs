@@ -60,7 +60,7 @@ pub enum Reason {
     PublicKeyNotFound {
         /// The fingerprint the digest names.
         fingerprint: String,
-        /// The trail's home region that was asked.
+        /// The region(s) asked: the delivering region, then the home region.
         region: String,
     },
     /// This digest does not hash to the next digest's `previousDigestHashValue`.

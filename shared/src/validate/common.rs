@@ -77,9 +77,15 @@ pub(super) async fn check_digest<S: ObjectStore, K: PublicKeys>(
         Fetched::NotFound => return Ok(fail(Reason::NotFound, None)),
         Fetched::TooLarge { .. } => return Ok(fail(Reason::TooLarge(cfg.max_object_bytes), None)),
     };
-    if let Some(r) = logfile::check_encryption(&obj.encryption, &cfg.expect) {
-        return Ok(fail(r, None));
-    }
+    // No encryption expectation on digests: CloudTrail encrypts log files
+    // with the trail's KMS key but writes digests with SSE-S3 (CloudTrail
+    // User Guide, "Encrypting CloudTrail log files with AWS KMS keys
+    // (SSE-KMS)": "Enabling server-side encryption encrypts the log files but
+    // not the digest files with SSE-KMS. Digest files are encrypted with
+    // Amazon S3 managed encryption keys (SSE-S3)."). A digest's worth is its
+    // signature and chain, checked below whatever its encryption; refusing
+    // it for its encryption would leave every digest of an SSE-KMS trail
+    // unverified (docs/aws-behavior.md, "Digest and log encryption").
     let parsed = match chain::parse(
         &obj.body,
         &obj.metadata,
@@ -92,14 +98,22 @@ pub(super) async fn check_digest<S: ObjectStore, K: PublicKeys>(
     if let Err(r) = chain::check_location(&parsed, bucket, key) {
         return Ok(fail(r, Some(parsed)));
     }
+    // The key of the region that delivered the digest (its region folder),
+    // then the trail's home region: see KeyCache::for_digest.
     let fingerprint = parsed.digest.digest_public_key_fingerprint.clone();
-    let Some(der) = keys
-        .get(&dkey.home_region, &fingerprint, parsed.signed_at())
+    let region = &dkey.location.region;
+    let Some((der, _)) = keys
+        .for_digest(region, &dkey.home_region, &fingerprint, parsed.signed_at())
         .await?
     else {
+        let asked = if *region == dkey.home_region {
+            region.clone()
+        } else {
+            format!("{region} (delivering) or {} (home)", dkey.home_region)
+        };
         let reason = Reason::PublicKeyNotFound {
             fingerprint,
-            region: dkey.home_region.clone(),
+            region: asked,
         };
         return Ok(fail(reason, Some(parsed)));
     };

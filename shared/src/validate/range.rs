@@ -179,9 +179,13 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         .filter(|r| req.regions.is_empty() || req.regions.contains(r))
         .collect();
     regions.sort();
-    // One ListPublicKeys call covers the whole range, as the AWS CLI does.
-    keys.preload(&arn.region, req.start, req.end + Duration::hours(2))
-        .await?;
+    // One ListPublicKeys call per region covers the whole range, as the AWS
+    // CLI does for its one region: each region signs its digests with its
+    // own keys (KeyCache).
+    for region in &regions {
+        keys.preload(region, req.start, req.end + Duration::hours(2))
+            .await?;
+    }
     let run = Run {
         store,
         keys,

@@ -1,13 +1,14 @@
 //! `trailguard-synth`: writes a synthetic, signed CloudTrail trail into the
 //! local emulator (the endpoint in `AWS_ENDPOINT_URL`), creates the trail in
-//! it, registers the signing key with the `ListPublicKeys` stand-in, and
-//! optionally tampers with it. Used by the demo script and the benchmarks.
+//! it, registers each region's signing key with that region's
+//! `ListPublicKeys` stand-in, and optionally tampers with it. As CloudTrail
+//! does with a KMS key, log files are written SSE-KMS and digests SSE-S3. Used by the demo script and the benchmarks.
 
 use aws_sdk_cloudtrail::Client as CloudTrail;
 use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
 use trailguard::integrity::gzip::gzip;
-use trailguard::synth::{generate, SigningKey, TrailSpec};
+use trailguard::synth::{generate, RegionKeys, TrailSpec};
 use trailguard_e2e::{delete, overwrite, register_key, s3, write_trail};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
@@ -41,6 +42,14 @@ struct Args {
     /// Records per log file.
     #[arg(long, default_value_t = 50)]
     records: u32,
+    /// Regions the trail delivers in (comma-separated); the first is its
+    /// home region.
+    #[arg(long, value_delimiter = ',', default_value = "us-east-1,us-west-2")]
+    regions: Vec<String>,
+    /// The trail's KMS key: log files are written SSE-KMS with it, digests
+    /// SSE-S3 ("none": every object SSE-S3).
+    #[arg(long, default_value = DEMO_KMS_KEY)]
+    kms_key: String,
     /// Tampering to apply after writing (repeatable).
     #[arg(long)]
     tamper: Vec<Tamper>,
@@ -48,6 +57,10 @@ struct Args {
     #[arg(long, default_value_t = true)]
     create_trail: bool,
 }
+
+/// The demo trail's KMS key (the emulator does not check it exists).
+const DEMO_KMS_KEY: &str =
+    "arn:aws:kms:us-east-1:111122223333:key/0d3c4a2e-7b1f-4e55-9a6d-5f1e2c3b4a59";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -67,13 +80,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         hours: args.hours,
         logs_per_hour: args.logs_per_hour,
         records_per_log: args.records,
+        home_region: args
+            .regions
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "us-east-1".into()),
+        regions: args.regions.clone(),
+        kms_key: (args.kms_key != "none").then(|| args.kms_key.clone()),
         ..TrailSpec::default()
     };
-    let key = SigningKey::generate();
-    register_key(&url, &spec.home_region, &key);
+    let keys = RegionKeys::generate(&spec.regions);
+    for (region, key) in keys.iter() {
+        register_key(&url, region, key);
+    }
     let sdk = trailguard::aws::load_config().await;
     let s3 = s3(&sdk);
-    let trail = generate(&spec, &key);
+    let trail = generate(&spec, &keys);
     write_trail(&s3, &spec, &trail.objects).await;
     if args.create_trail {
         CloudTrail::new(&sdk)
