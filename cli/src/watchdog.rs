@@ -54,9 +54,11 @@ pub async fn run(args: Args) -> ExitCode {
         dry_run: args.dry_run || cfg.dry_run,
         requirements: cfg.requirements.clone(),
         renotify: cfg.renotify,
+        chain: cfg.chain.clone(),
     };
     let report = match run_pass(
         &a.trails,
+        Some(&a.chain),
         a.state.as_ref(),
         a.notifier.as_ref(),
         &pass,

@@ -45,9 +45,18 @@ fn the_command_prints_each_check_and_exits_by_the_result() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 6, "{}", run1.stdout);
+    // Six trail checks, and the five of the trail's log bucket.
+    assert_eq!(lines.len(), 11, "{}", run1.stdout);
     for l in &lines {
-        assert_eq!(l["trail"], arn.as_str());
+        let on = if l["check"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("bucket_") || c == "object_lock")
+        {
+            "arn:aws:s3:::trail-logs"
+        } else {
+            arn.as_str()
+        };
+        assert_eq!(l["trail"], on, "{l}");
         assert!(["ok", "fixed", "drift", "failed"].contains(&l["status"].as_str().unwrap()));
         assert!(l["detail"].as_str().is_some_and(|d| !d.is_empty()));
     }
@@ -58,6 +67,13 @@ fn the_command_prints_each_check_and_exits_by_the_result() {
     assert_eq!(by["logging"], "drift");
     assert_eq!(by["multi_region"], "drift");
     assert_eq!(by["kms_encryption"], "drift");
+    // A bare bucket: versioned, but no EventBridge notification, public
+    // access block or CloudTrail policy.
+    assert_eq!(by["bucket_versioning"], "ok");
+    assert_eq!(by["bucket_events"], "drift");
+    assert_eq!(by["bucket_public_access"], "drift");
+    assert_eq!(by["bucket_policy"], "drift");
+    assert_eq!(by["object_lock"], "ok");
     // Repairing what may be repaired leaves the alert-only ones.
     let run2 = run(&bin, &["watchdog", "--trail", "main-trail"], &emu, &env);
     assert_eq!(run2.code, 1, "{}\n{}", run2.stdout, run2.stderr);
@@ -67,6 +83,9 @@ fn the_command_prints_each_check_and_exits_by_the_result() {
         ("TRAILGUARD_CHECK_DELIVERY", "off"),
         ("TRAILGUARD_CHECK_KMS_ENCRYPTION", "off"),
         ("TRAILGUARD_CHECK_CLOUDWATCH_LOGS", "off"),
+        ("TRAILGUARD_CHECK_BUCKET_EVENTS", "off"),
+        ("TRAILGUARD_CHECK_BUCKET_PUBLIC_ACCESS", "off"),
+        ("TRAILGUARD_CHECK_BUCKET_POLICY", "off"),
     ];
     let run3 = run(&bin, &["watchdog"], &emu, &env_ok);
     assert_eq!(run3.code, 0, "{}\n{}", run3.stdout, run3.stderr);
@@ -78,4 +97,17 @@ fn the_command_prints_each_check_and_exits_by_the_result() {
         &[("TRAILGUARD_CHECK_LOGGING", "sometimes")],
     );
     assert_eq!(run4.code, 2);
+    // The chain's checks only alert: repair is refused at start-up.
+    let run5 = run(
+        &bin,
+        &["watchdog"],
+        &emu,
+        &[("TRAILGUARD_CHECK_BUCKET_POLICY", "repair")],
+    );
+    assert_eq!(run5.code, 2);
+    assert!(
+        run5.stderr.contains("bucket_policy only alerts"),
+        "{}",
+        run5.stderr
+    );
 }

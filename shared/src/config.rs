@@ -78,6 +78,19 @@ pub const MAX_DIGEST_AGE_MINUTES: &str = "TRAILGUARD_MAX_DIGEST_AGE_MINUTES";
 /// Minutes after which the last CloudWatch Logs delivery is too old.
 pub const MAX_CLOUDWATCH_LOGS_AGE_MINUTES: &str = "TRAILGUARD_MAX_CLOUDWATCH_LOGS_AGE_MINUTES";
 
+/// The EventBridge rule (name or ARN) that sends the log bucket's object
+/// events to the validator (the watchdog's `validator_feed` check).
+pub const VALIDATOR_RULE: &str = "TRAILGUARD_VALIDATOR_RULE";
+/// The SQS queue URL between that rule and the validator.
+pub const VALIDATOR_QUEUE_URL: &str = "TRAILGUARD_VALIDATOR_QUEUE_URL";
+/// The alert router's function ARN (the watchdog's `router_subscription` check).
+pub const ROUTER_FUNCTION_ARN: &str = "TRAILGUARD_ROUTER_FUNCTION_ARN";
+/// The log group the router subscribes to (default: the group of
+/// `TRAILGUARD_CLOUDWATCH_LOGS_GROUP_ARN`).
+pub const ROUTER_LOG_GROUP: &str = "TRAILGUARD_ROUTER_LOG_GROUP";
+/// `true` when the log buckets must have Object Lock with a default retention.
+pub const OBJECT_LOCK_REQUIRED: &str = "TRAILGUARD_OBJECT_LOCK_REQUIRED";
+
 /// A variable that is set but unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("environment variable {name}={value:?}: {why}")]
@@ -372,6 +385,8 @@ pub struct WatchdogConfig {
     pub account: Option<String>,
     /// The alert topic.
     pub topic: Option<String>,
+    /// The functions' feeds outside the trail (the chain's checks).
+    pub chain: crate::watchdog::chain::ChainConfig,
 }
 
 /// The environment variable that sets a check's mode:
@@ -454,6 +469,31 @@ pub fn watchdog_from(get: impl Fn(&str) -> Option<String>) -> Result<WatchdogCon
             return Err(err(ACCOUNT_ID, a, "expected a 12-digit account ID".into()));
         }
     }
+    let chain = crate::watchdog::chain::ChainConfig {
+        validator_rule: text(VALIDATOR_RULE),
+        validator_queue_url: text(VALIDATOR_QUEUE_URL),
+        router_function_arn: text(ROUTER_FUNCTION_ARN),
+        router_log_group: text(ROUTER_LOG_GROUP),
+        object_lock_required: flag(OBJECT_LOCK_REQUIRED, false)?,
+    };
+    if let Some(q) = &chain.validator_queue_url {
+        if !q.starts_with("https://") && !q.starts_with("http://") {
+            return Err(err(
+                VALIDATOR_QUEUE_URL,
+                q,
+                "expected the queue's URL".into(),
+            ));
+        }
+    }
+    if let Some(a) = &chain.router_function_arn {
+        if !a.starts_with("arn:") || !a.contains(":function:") {
+            return Err(err(
+                ROUTER_FUNCTION_ARN,
+                a,
+                "expected a Lambda function ARN".into(),
+            ));
+        }
+    }
     Ok(WatchdogConfig {
         trails: list(WATCHDOG_TRAILS),
         dry_run: flag(DRY_RUN, false)?,
@@ -462,6 +502,7 @@ pub fn watchdog_from(get: impl Fn(&str) -> Option<String>) -> Result<WatchdogCon
         state,
         account,
         topic: text(TOPIC_ARN),
+        chain,
     })
 }
 

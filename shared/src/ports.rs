@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::alert::sns::SnsMessage;
 use crate::integrity::logfile::Encryption;
+use crate::watchdog::chain::{BucketFacts, QueueFacts, RuleFacts, SubscriptionFilter};
 use crate::watchdog::checks::TrailUpdate;
 use crate::watchdog::model::{Selectors, TrailInfo, TrailStatus};
 
@@ -282,6 +283,26 @@ pub trait TrailControl: Send + Sync {
         trail_arn: &str,
         since: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<StopEvent>, PortError>> + Send;
+}
+
+/// What the watchdog reads of the chain outside the trail
+/// ([`crate::watchdog::chain`]): the log bucket's settings and the
+/// functions' feeds. Read only.
+pub trait GuardChain: Send + Sync {
+    /// The log bucket's EventBridge notification, versioning, public
+    /// access block, policy and Object Lock, each read on its own.
+    fn bucket(&self, bucket: &str) -> impl Future<Output = BucketFacts> + Send;
+    /// An EventBridge rule (name or ARN) on the default bus: its state and
+    /// targets; `NotFound` when it does not exist.
+    fn rule(&self, rule: &str) -> impl Future<Output = Result<RuleFacts, PortError>> + Send;
+    /// An SQS queue by URL; `NotFound` when it does not exist.
+    fn queue(&self, url: &str) -> impl Future<Output = Result<QueueFacts, PortError>> + Send;
+    /// A log group's subscription filters; `NotFound` when the group does
+    /// not exist.
+    fn subscription_filters(
+        &self,
+        log_group: &str,
+    ) -> impl Future<Output = Result<Vec<SubscriptionFilter>, PortError>> + Send;
 }
 
 /// A small object the watchdog owns, for its alert state.

@@ -183,6 +183,11 @@ S3_BUCKET_SUBRESOURCES = {
     "requestPayment": "BucketRequestPayment",
     "policyStatus": "BucketPolicyStatus",
 }
+# S3 answers moto roots at "<Operation>Response", and S3's own root elements.
+S3_RESPONSE_ROOTS = {
+    "GetBucketVersioning": (b"GetBucketVersioningResponse", b"VersioningConfiguration"),
+    "GetBucketNotificationConfiguration": (b"GetBucketNotificationResponse", b"NotificationConfiguration"),
+}
 S3_OBJECT_SUBRESOURCES = {
     "tagging": "ObjectTagging",
     "acl": "ObjectAcl",
@@ -272,6 +277,25 @@ def decode_token(token) -> dict | None:
 def fingerprint_params(params) -> str:
     raw = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def request_parameters(params: dict) -> dict:
+    """A JSON-protocol request as a CloudTrail record's requestParameters:
+    every member the caller sent, its name in lower camel case (the API's
+    `S3BucketName` is recorded as `s3BucketName`, `Name` as `name`), as the
+    CloudTrail User Guide's record examples show for CloudTrail's own calls
+    ("CloudTrail record contents for management events")."""
+    def camel(name: str) -> str:
+        return name[:1].lower() + name[1:]
+
+    def convert(value):
+        if isinstance(value, dict):
+            return {camel(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    return convert(params) if isinstance(params, dict) else {}
 
 
 def header_pairs(headers: dict) -> list[tuple[str, str]]:
@@ -613,6 +637,9 @@ class State:
         self.latency_ms = self.default_latency_ms
         self.sns_published: list[dict] = []
         self.trail_status: dict[str, dict] = {}
+        # Buckets whose notification configuration enables EventBridge
+        # (moto stores it but leaves it out of its GET answer).
+        self.eventbridge_buckets: set[str] = set()
 
     # -- CloudTrail: status fields moto lacks, and event history ---------
 
@@ -648,7 +675,7 @@ class State:
             "eventTime": iso8601(at), "eventSource": "cloudtrail.amazonaws.com", "eventName": req.operation,
             "awsRegion": req.region, "sourceIPAddress": "127.0.0.1",
             "userAgent": req.environ.get("HTTP_USER_AGENT", "") or "unknown",
-            "requestParameters": {"name": name}, "responseElements": None,
+            "requestParameters": request_parameters(params), "responseElements": None,
             "requestID": str(uuid.uuid4()), "eventID": event_id, "readOnly": False,
             "resources": [{"type": "AWS::CloudTrail::Trail", "ARN": arn}],
             "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": ACCOUNT_ID,
@@ -1097,7 +1124,46 @@ class TrailguardEmulator:
                 return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
             return self.moto_app(environ, recording_start_response)
+        if req.service == "s3" and req.operation == "PutBucketNotificationConfiguration":
+            bucket = req._s3_bucket_and_key()[0]
+            body = read_body(environ)
+            status, headers, payload = self._moto(environ)
+            if status.startswith("200"):
+                with self.state.lock:
+                    if b"<EventBridgeConfiguration" in body:
+                        self.state.eventbridge_buckets.add(bucket)
+                    else:
+                        self.state.eventbridge_buckets.discard(bucket)
+            return self._respond(start_response, int(status.split(" ", 1)[0]), dict(headers), payload)
+        if req.service == "s3" and req.operation in S3_RESPONSE_ROOTS:
+            return self._s3_root(req, environ, start_response)
         return self.moto_app(environ, start_response)
+
+    def _s3_root(self, req: AwsRequest, environ, start_response):
+        """S3 answers whose root element moto names after the operation
+        (``<GetBucketVersioningResponse>``, ``<GetBucketNotificationResponse/>``),
+        which the Rust SDK refuses, renamed to S3's own root (Amazon S3 API
+        Reference, each operation's "Response Syntax": ``VersioningConfiguration``,
+        ``NotificationConfiguration``). moto also leaves
+        ``EventBridgeConfiguration`` out of every notification answer; S3
+        includes it when EventBridge is on, so it is added from what was put."""
+        status, headers, payload = self._moto(environ)
+        if status.startswith("200"):
+            wrong, right = S3_RESPONSE_ROOTS[req.operation]
+            payload = re.sub(rb"<(/?)" + wrong + rb"\b", rb"<\1" + right, payload)
+        if status.startswith("200") and req.operation == "GetBucketNotificationConfiguration":
+            with self.state.lock:
+                eventbridge = req._s3_bucket_and_key()[0] in self.state.eventbridge_buckets
+            if eventbridge and b"<EventBridgeConfiguration" not in payload:
+                if re.search(rb"<NotificationConfiguration[^>]*/>", payload):
+                    payload = re.sub(rb"<NotificationConfiguration([^>]*)/>",
+                                     rb"<NotificationConfiguration\1></NotificationConfiguration>", payload)
+                payload = payload.replace(b"</NotificationConfiguration>",
+                                          b"<EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>")
+        pairs = [(k, v) for k, v in headers.items() if k.lower() != "content-length"]
+        pairs.append(("Content-Length", str(len(payload))))
+        start_response(status, pairs)
+        return [payload]
 
     def _moto(self, environ):
         """moto's whole answer to a request: status line, headers, body."""

@@ -696,6 +696,42 @@ def test_trail_status_overrides_and_control_plane_history(server):
     assert len(ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "StopLogging"}])["Events"]) == 1
     with pytest.raises(Exception):
         server.ok("POST", "trail-status", {"trail": "x"})
+    # Every request member is recorded, in CloudTrail's lower camel case.
+    ct.update_trail(Name=arn, EnableLogFileValidation=True, IncludeGlobalServiceEvents=True)
+    events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "UpdateTrail"}])["Events"]
+    record = json.loads(events[0]["CloudTrailEvent"])
+    assert record["requestParameters"] == {"name": arn, "enableLogFileValidation": True,
+                                           "includeGlobalServiceEvents": True}
+
+
+def test_bucket_versioning_has_s3s_root_element(server):
+    """moto roots GetBucketVersioning at <GetBucketVersioningResponse>; S3's
+    (and the Rust SDK's) root is <VersioningConfiguration>."""
+    server.ok("POST", "reset")
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="kept")
+    seen = []
+    s3.meta.events.register("after-call.s3.GetBucketVersioning",
+                            lambda http_response, **_: seen.append(http_response.content))
+    s3.put_bucket_versioning(Bucket="kept", VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket="kept")["Status"] == "Enabled"
+    assert b"<VersioningConfiguration" in seen[0] and b"GetBucketVersioningResponse" not in seen[0]
+
+
+def test_bucket_notification_has_s3s_root_element(server):
+    """moto answers an unconfigured bucket with <GetBucketNotificationResponse/>;
+    S3's (and the SDKs') root is <NotificationConfiguration>."""
+    server.ok("POST", "reset")
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="quiet")
+    seen = []
+    s3.meta.events.register("after-call.s3.GetBucketNotificationConfiguration",
+                            lambda http_response, **_: seen.append(http_response.content))
+    s3.get_bucket_notification_configuration(Bucket="quiet")
+    assert b"<NotificationConfiguration" in seen[0] and b"GetBucketNotificationResponse" not in seen[0]
+    s3.put_bucket_notification_configuration(Bucket="quiet", NotificationConfiguration={"EventBridgeConfiguration": {}})
+    s3.get_bucket_notification_configuration(Bucket="quiet")
+    assert seen[1].count(b"<NotificationConfiguration") == 1 and b"<EventBridgeConfiguration" in seen[1]
 
 
 def test_sns_deliveries_per_protocol(server):

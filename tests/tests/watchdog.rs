@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
 use logging_watchdog::Watchdog;
 use serde_json::{json, Value};
-use trailguard::aws::{CloudTrailApi, S3StateObject, SnsNotifier};
+use trailguard::aws::{ChainApi, CloudTrailApi, S3StateObject, SnsNotifier};
 use trailguard::config::watchdog_from;
 use trailguard::watchdog::pass::PassError;
 use trailguard_e2e::*;
@@ -22,8 +22,26 @@ struct Setup {
     emu: Emulator,
     ct: aws_sdk_cloudtrail::Client,
     inbox: Inbox,
-    dog: Watchdog<CloudTrailApi, S3StateObject, SnsNotifier>,
+    dog: Watchdog<CloudTrailApi, ChainApi, S3StateObject, SnsNotifier>,
     arn: String,
+}
+
+/// The trail checks, the log bucket's five and the two feeds.
+const CHECKS: u64 = 8 + 5 + 2;
+
+/// The chain setup's arguments, for `Emulator::guard_chain`.
+fn chain_args<'a>(command: &'a str, arn: &'a str, links: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![command];
+    args.extend_from_slice(links);
+    args.extend([
+        "--bucket",
+        "trail-logs",
+        "--trail-arn",
+        arn,
+        "--log-group",
+        "trail-logs",
+    ]);
+    args
 }
 
 fn field(name: &str, equals: &[&str]) -> AdvancedFieldSelector {
@@ -97,6 +115,8 @@ async fn setup(extra_env: &[(&str, &str)]) -> Setup {
     ct.start_logging().name("main-trail").send().await.unwrap();
     // What moto does not report: recent digest and CloudWatch deliveries.
     fresh_deliveries(&emu);
+    // The bucket's settings and the functions' feeds, as deployed.
+    let chain = emu.guard_chain(&chain_args("setup", &arn, &[]));
     let inbox = Inbox::create(&sdk, "watchdog-alerts").await;
     let mut env: HashMap<String, String> = HashMap::from([
         ("TRAILGUARD_SNS_TOPIC_ARN".into(), inbox.topic_arn.clone()),
@@ -106,6 +126,18 @@ async fn setup(extra_env: &[(&str, &str)]) -> Setup {
         ("TRAILGUARD_CLOUDWATCH_LOGS_ROLE_ARN".into(), ROLE.into()),
         ("TRAILGUARD_DATA_EVENT_BUCKETS".into(), "artifacts".into()),
         ("TRAILGUARD_ACCOUNT_ID".into(), ACCOUNT.into()),
+        (
+            "TRAILGUARD_VALIDATOR_RULE".into(),
+            chain["rule"].as_str().unwrap().into(),
+        ),
+        (
+            "TRAILGUARD_VALIDATOR_QUEUE_URL".into(),
+            chain["queue_url"].as_str().unwrap().into(),
+        ),
+        (
+            "TRAILGUARD_ROUTER_FUNCTION_ARN".into(),
+            chain["router"].as_str().unwrap().into(),
+        ),
     ]);
     for (k, v) in extra_env {
         env.insert(k.to_string(), v.to_string());
@@ -113,6 +145,7 @@ async fn setup(extra_env: &[(&str, &str)]) -> Setup {
     let cfg = watchdog_from(|k| env.get(k).cloned()).unwrap();
     let dog = Watchdog::new(
         CloudTrailApi::new(&sdk),
+        Some(ChainApi::new(&sdk)),
         Some(S3StateObject::new(
             &sdk,
             "watchdog-state",
@@ -165,8 +198,10 @@ async fn received(s: &Setup) -> Vec<(String, String)> {
                 .iter()
                 .find(|p| p["delivered"]["sqs"] == message.as_str())
                 .and_then(|p| p["delivered"]["email"].as_str())
-                .unwrap_or_default()
-                .to_string();
+                .map(str::to_string)
+                // moto's SQS may re-escape a message whose text holds XML
+                // (an SDK error's body): then the JSON rendering it delivered.
+                .unwrap_or(message);
             (e["Subject"].as_str().unwrap_or_default().to_string(), email)
         })
         .collect()
@@ -198,8 +233,8 @@ async fn a_healthy_trail_is_quiet() {
     )
     .unwrap();
     let out = s.dog.handle(sample).await.unwrap();
-    assert_eq!(out["checks"], 8, "{out}");
-    assert_eq!(out["ok"], 8, "{out}");
+    assert_eq!(out["checks"], CHECKS, "{out}");
+    assert_eq!(out["ok"], CHECKS, "{out}");
     assert!(received(&s).await.is_empty());
 }
 
@@ -234,7 +269,7 @@ async fn a_stopped_trail_is_restarted_and_told_once_with_who_stopped_it() {
     // The next pass: nothing new, and no second StartLogging.
     let starts = requests(&s.emu, "cloudtrail:StartLogging");
     let out = s.dog.handle(scheduled()).await.unwrap();
-    assert_eq!(out["ok"], 8, "{out}");
+    assert_eq!(out["ok"], CHECKS, "{out}");
     assert!(received(&s).await.is_empty());
     assert_eq!(requests(&s.emu, "cloudtrail:StartLogging"), starts);
 }
@@ -268,8 +303,10 @@ async fn configuration_drift_is_repaired_and_read_back() {
         .send()
         .await
         .unwrap();
+    let before = control_plane_events(&s).await;
     let out = s.dog.handle(scheduled()).await.unwrap();
     assert_eq!(out["fixed"], 6, "{out}");
+    never_repointed(&s, &before).await;
     let t = &s
         .ct
         .describe_trails()
@@ -299,7 +336,188 @@ async fn configuration_drift_is_repaired_and_read_back() {
         );
     }
     let out = s.dog.handle(scheduled()).await.unwrap();
-    assert_eq!(out["ok"], 8, "{out}");
+    assert_eq!(out["ok"], CHECKS, "{out}");
+}
+
+/// The recorded UpdateTrail and PutEventSelectors calls: (event ID,
+/// event name, the record).
+async fn control_plane_events(s: &Setup) -> Vec<(String, String, Value)> {
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+    let mut out = Vec::new();
+    for event in ["UpdateTrail", "PutEventSelectors"] {
+        let found =
+            s.ct.lookup_events()
+                .lookup_attributes(
+                    LookupAttribute::builder()
+                        .attribute_key(LookupAttributeKey::EventName)
+                        .attribute_value(event)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+        for e in found.events() {
+            let record: Value = serde_json::from_str(e.cloud_trail_event().unwrap()).unwrap();
+            out.push((e.event_id().unwrap().to_string(), event.to_string(), record));
+        }
+    }
+    out
+}
+
+/// What the watchdog's repairs sent (the calls recorded since `before`),
+/// read back from the CloudTrail event history (the emulator records each
+/// control-plane call with its request parameters, as CloudTrail does):
+/// never where the logs go (S3BucketName, S3KeyPrefix, SnsTopicName), a KMS
+/// key only the configured one, and only the documented members of the two
+/// calls.
+async fn never_repointed(s: &Setup, before: &[(String, String, Value)]) {
+    let allowed: HashMap<&str, &[&str]> = HashMap::from([
+        (
+            "UpdateTrail",
+            &[
+                "name",
+                "isMultiRegionTrail",
+                "includeGlobalServiceEvents",
+                "enableLogFileValidation",
+                "kmsKeyId",
+                "cloudWatchLogsLogGroupArn",
+                "cloudWatchLogsRoleArn",
+            ][..],
+        ),
+        (
+            "PutEventSelectors",
+            &["trailName", "eventSelectors", "advancedEventSelectors"][..],
+        ),
+    ]);
+    let mut seen = 0;
+    for (id, event, record) in control_plane_events(s).await {
+        if before.iter().any(|(b, _, _)| *b == id) {
+            continue;
+        }
+        let members = allowed[event.as_str()];
+        let params = record["requestParameters"].as_object().unwrap();
+        for name in params.keys() {
+            assert!(
+                members.contains(&name.as_str()),
+                "{event} sent {name}: {record}"
+            );
+        }
+        if let Some(k) = params.get("kmsKeyId") {
+            assert_eq!(k, KMS, "{record}");
+        }
+        seen += 1;
+    }
+    assert!(
+        seen >= 2,
+        "the repairs were recorded (UpdateTrail, PutEventSelectors)"
+    );
+}
+
+/// The chain an attached trailguard depends on, broken link by link as an
+/// intruder (or a careless owner) would: each is a finding with its reason,
+/// alerted once, never "repaired".
+#[tokio::test(flavor = "multi_thread")]
+async fn the_chain_outside_the_trail_is_checked_link_by_link() {
+    let s = setup(&[]).await;
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["ok"], CHECKS, "{out}");
+    s.emu.guard_chain(&chain_args(
+        "break",
+        &s.arn,
+        &[
+            "bucket_events",
+            "versioning",
+            "public_access",
+            "policy",
+            "subscription",
+        ],
+    ));
+    let puts = requests(&s.emu, "s3:PutBucketVersioning");
+    let blocks = requests(&s.emu, "s3:PutPublicAccessBlock");
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["drift"], 5, "{out}");
+    assert_eq!(out["ok"], CHECKS - 5, "{out}");
+    let inbox = received(&s).await;
+    assert_eq!(inbox.len(), 1, "one notice for the pass: {inbox:?}");
+    let body = &inbox[0].1;
+    for (check, why) in [
+        ("bucket_events", "the integrity validator receives no event"),
+        ("bucket_versioning", "versioning is Suspended"),
+        ("bucket_public_access", "no public access block"),
+        (
+            "bucket_policy",
+            "no statement allows cloudtrail.amazonaws.com s3:PutObject",
+        ),
+        ("router_subscription", "detections see nothing"),
+    ] {
+        assert!(
+            body.contains(check) && body.contains(why),
+            "{check}: {why} missing in {body}"
+        );
+    }
+    // Read only: nothing was put back.
+    assert_eq!(requests(&s.emu, "s3:PutBucketVersioning"), puts);
+    assert_eq!(requests(&s.emu, "s3:PutPublicAccessBlock"), blocks);
+    // Told once: the next pass is quiet.
+    s.dog.handle(scheduled()).await.unwrap();
+    assert!(received(&s).await.is_empty());
+
+    // The validator's feed: its rule disabled, then its queue deleted.
+    s.emu
+        .guard_chain(&chain_args("break", &s.arn, &["rule_disabled"]));
+    s.dog.handle(scheduled()).await.unwrap();
+    let inbox = received(&s).await;
+    assert!(
+        inbox[0]
+            .1
+            .contains("rule that feeds the integrity validator is DISABLED"),
+        "{}",
+        inbox[0].1
+    );
+    let s = setup(&[]).await;
+    s.emu.guard_chain(&chain_args("break", &s.arn, &["queue"]));
+    s.dog.handle(scheduled()).await.unwrap();
+    let inbox = received(&s).await;
+    assert!(inbox[0].1.contains("validator_feed"), "{}", inbox[0].1);
+    assert!(inbox[0].1.contains("is gone"), "{}", inbox[0].1);
+    let s = setup(&[]).await;
+    s.emu
+        .guard_chain(&chain_args("break", &s.arn, &["rule_deleted"]));
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["drift"], 1, "{out}");
+    assert!(received(&s).await[0]
+        .1
+        .contains("trailguard-log-objects that feeds the integrity validator is gone"));
+}
+
+/// A role that may not read the bucket's settings: those checks fail with
+/// the refusal, the others are still judged, and nothing is retried.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_chain_read_fails_only_its_check() {
+    let s = setup(&[]).await;
+    s.emu
+        .faults(json!([{"service": "s3", "operation": "GetBucketPolicy",
+        "status": 403, "code": "AccessDenied", "message": "no policy for you", "count": 0}]));
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(
+        (out["failed"].as_u64(), out["ok"].as_u64()),
+        (Some(1), Some(CHECKS - 1)),
+        "{out}"
+    );
+    let inbox = received(&s).await;
+    assert!(
+        inbox
+            .iter()
+            .any(|(_, b)| b.contains("cannot read the bucket policy")),
+        "{inbox:?}"
+    );
+    // S3 down beyond the retries: the pass fails (and is retried).
+    s.emu
+        .faults(json!([{"service": "s3", "operation": "GetBucketVersioning",
+        "status": 503, "code": "SlowDown", "message": "later", "count": 0}]));
+    let e = s.dog.handle(scheduled()).await.unwrap_err();
+    assert!(matches!(e, PassError::Port(_)), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -361,7 +579,7 @@ async fn shadow_trails_are_reported_never_touched() {
         .unwrap();
     // Stopped in its home region: the us-east-1 watchdog must leave it.
     let out = s.dog.handle(scheduled()).await.unwrap();
-    assert_eq!(out["ok"], 9, "{out}");
+    assert_eq!(out["ok"], CHECKS + 1, "{out}");
     let status = west
         .get_trail_status()
         .name(&west_arn)
@@ -416,7 +634,7 @@ async fn access_denied_is_a_finding_and_throttling_a_retry() {
     // Only the checks that needed the status fail; the rest are judged.
     assert_eq!(
         (out["failed"].as_u64(), out["ok"].as_u64()),
-        (Some(2), Some(6)),
+        (Some(2), Some(CHECKS - 2)),
         "{out}"
     );
     let inbox = received(&s).await;

@@ -11,24 +11,27 @@
 use chrono::Utc;
 use serde_json::{json, Value};
 use trailguard::config::WatchdogConfig;
-use trailguard::ports::{Notifier, StateStore, TrailControl};
+use trailguard::ports::{GuardChain, Notifier, StateStore, TrailControl};
 use trailguard::watchdog::pass::{run, PassConfig, PassError};
 
 /// The handler, built once per container.
-pub struct Watchdog<C, S, N> {
+pub struct Watchdog<C, G, S, N> {
     ctl: C,
+    chain: Option<G>,
     store: Option<S>,
     notifier: Option<N>,
     cfg: WatchdogConfig,
     region: String,
 }
 
-impl<C: TrailControl, S: StateStore, N: Notifier> Watchdog<C, S, N> {
-    /// A watchdog for `region` (the function's). Without a store every
-    /// standing problem is told at every pass; without a notifier notices
-    /// are only logged.
+impl<C: TrailControl, G: GuardChain, S: StateStore, N: Notifier> Watchdog<C, G, S, N> {
+    /// A watchdog for `region` (the function's). Without a chain reader the
+    /// log bucket and the functions' feeds are not checked; without a store
+    /// every standing problem is told at every pass; without a notifier
+    /// notices are only logged.
     pub fn new(
         ctl: C,
+        chain: Option<G>,
         store: Option<S>,
         notifier: Option<N>,
         cfg: WatchdogConfig,
@@ -44,6 +47,7 @@ impl<C: TrailControl, S: StateStore, N: Notifier> Watchdog<C, S, N> {
         }
         Self {
             ctl,
+            chain,
             store,
             notifier,
             cfg,
@@ -101,9 +105,11 @@ impl<C: TrailControl, S: StateStore, N: Notifier> Watchdog<C, S, N> {
             dry_run,
             requirements: self.cfg.requirements.clone(),
             renotify: self.cfg.renotify,
+            chain: self.cfg.chain.clone(),
         };
         let report = run(
             &self.ctl,
+            self.chain.as_ref(),
             self.store.as_ref(),
             self.notifier.as_ref(),
             &pass,

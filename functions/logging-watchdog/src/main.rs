@@ -1,6 +1,7 @@
 #![recursion_limit = "256"]
-//! Lambda entry point: reads configuration, builds the CloudTrail, S3 and
-//! SNS clients once, and runs a pass for every scheduled event.
+//! Lambda entry point: reads configuration, builds the CloudTrail, S3,
+//! EventBridge, SQS, CloudWatch Logs and SNS clients once, and runs a pass
+//! for every scheduled event.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use logging_watchdog::Watchdog;
@@ -21,7 +22,7 @@ async fn main() -> Result<(), Error> {
         .map(|r| r.to_string())
         .ok_or("no AWS region configured (AWS_REGION)")?;
     let a = WatchdogAdapters::new(&sdk, &cfg);
-    let watchdog = Watchdog::new(a.trails, a.state, a.notifier, cfg, region);
+    let watchdog = Watchdog::new(a.trails, Some(a.chain), a.state, a.notifier, cfg, region);
     let watchdog = &watchdog;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
         let arn = ev.context.invoked_function_arn.clone();

@@ -3,6 +3,7 @@
 //! `AWS_ENDPOINT_URL` in tests) and credentials come from the standard
 //! environment.
 
+mod chain;
 mod cloudtrail;
 mod error;
 mod s3;
@@ -10,6 +11,7 @@ mod sns;
 mod state;
 mod trailcontrol;
 
+pub use chain::ChainApi;
 pub use cloudtrail::CloudTrailApi;
 pub use s3::S3Store;
 pub use sns::{SnsNotifier, SnsPublisher};
@@ -57,6 +59,8 @@ pub async fn load_config() -> SdkConfig {
 pub struct WatchdogAdapters {
     /// CloudTrail: read, repair, who stopped it.
     pub trails: CloudTrailApi,
+    /// The log bucket's settings and the functions' feeds (read only).
+    pub chain: ChainApi,
     /// The alert state object, when a state bucket is configured.
     pub state: Option<S3StateObject>,
     /// The topic notices go to, when one is configured.
@@ -68,6 +72,7 @@ impl WatchdogAdapters {
     pub fn new(sdk: &SdkConfig, cfg: &crate::config::WatchdogConfig) -> Self {
         Self {
             trails: CloudTrailApi::new(sdk),
+            chain: ChainApi::new(sdk),
             state: cfg
                 .state
                 .as_ref()

@@ -127,7 +127,7 @@ pub fn is_shadow(trail: &TrailInfo, region: &str, account: &str) -> bool {
     trail.home_region != region || trail.account != account
 }
 
-/// Runs every check that is not `Off`, in [`CheckName::ALL`]'s order.
+/// Runs every trail check that is not `Off`, in [`CheckName::TRAIL`]'s order.
 pub fn evaluate(
     trail: &TrailInfo,
     status: &TrailStatus,
@@ -135,7 +135,7 @@ pub fn evaluate(
     req: &Requirements,
     now: DateTime<Utc>,
 ) -> Vec<Outcome> {
-    CheckName::ALL
+    CheckName::TRAIL
         .into_iter()
         .filter_map(|check| {
             let mode = req.mode(check);
@@ -151,6 +151,8 @@ pub fn evaluate(
                 CheckName::KmsEncryption => kms_encryption(trail, req),
                 CheckName::CloudwatchLogs => cloudwatch_logs(trail, req),
                 CheckName::EventSelectors => event_selectors(trail, selectors, req),
+                // The chain's checks are not a trail's (super::chain).
+                _ => return None,
             };
             Some(verdict.into_outcome(check, mode))
         })

@@ -16,6 +16,10 @@
 //!   smallest repair that keeps everything they record.
 //! - [`state`]: alerting once per problem, re-notifying, and never losing a
 //!   notice to a failed publish.
+//! - [`chain`]: the links outside the trail the functions depend on (the
+//!   log bucket's events, versioning, public access, policy and Object
+//!   Lock; the validator's rule and queue; the router's subscription),
+//!   alert only.
 //!
 //! A pass, for the function that drives it: for each trail, describe it,
 //! get its status and selectors, [`evaluate`]; for a shadow trail
@@ -24,6 +28,7 @@
 //! read the trail back and evaluate again (`ok` → `fixed`, else `failed`);
 //! then plan and publish notices following [`state`]'s protocol.
 
+pub mod chain;
 pub mod checks;
 pub mod model;
 pub mod pass;

@@ -504,7 +504,10 @@ impl FieldSelector {
     }
 }
 
-/// The eight things the watchdog checks on every trail, in report order.
+/// What the watchdog checks: eight things on every trail ([`Self::TRAIL`]),
+/// then the links outside the trail that the functions depend on
+/// ([`Self::CHAIN`]: the log bucket, the validator's and the router's
+/// feeds), in report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckName {
@@ -524,11 +527,26 @@ pub enum CheckName {
     CloudwatchLogs,
     /// The selectors record the required management and data events.
     EventSelectors,
+    /// The log bucket sends its object events to EventBridge (the
+    /// validator's trigger).
+    BucketEvents,
+    /// The log bucket keeps every version.
+    BucketVersioning,
+    /// The log bucket blocks public access.
+    BucketPublicAccess,
+    /// The log bucket's policy still lets CloudTrail write.
+    BucketPolicy,
+    /// The log bucket's Object Lock state.
+    ObjectLock,
+    /// The EventBridge rule and queue that feed the validator exist and are enabled.
+    ValidatorFeed,
+    /// The trail's log group has the alert router's subscription filter.
+    RouterSubscription,
 }
 
 impl CheckName {
-    /// Every check, in the order results are reported.
-    pub const ALL: [CheckName; 8] = [
+    /// The checks of a trail, in the order results are reported.
+    pub const TRAIL: [CheckName; 8] = [
         CheckName::Logging,
         CheckName::Delivery,
         CheckName::MultiRegion,
@@ -537,6 +555,36 @@ impl CheckName {
         CheckName::KmsEncryption,
         CheckName::CloudwatchLogs,
         CheckName::EventSelectors,
+    ];
+
+    /// The checks of the chain outside the trail (alert only: never repaired).
+    pub const CHAIN: [CheckName; 7] = [
+        CheckName::BucketEvents,
+        CheckName::BucketVersioning,
+        CheckName::BucketPublicAccess,
+        CheckName::BucketPolicy,
+        CheckName::ObjectLock,
+        CheckName::ValidatorFeed,
+        CheckName::RouterSubscription,
+    ];
+
+    /// Every check.
+    pub const ALL: [CheckName; 15] = [
+        CheckName::Logging,
+        CheckName::Delivery,
+        CheckName::MultiRegion,
+        CheckName::GlobalServiceEvents,
+        CheckName::LogFileValidation,
+        CheckName::KmsEncryption,
+        CheckName::CloudwatchLogs,
+        CheckName::EventSelectors,
+        CheckName::BucketEvents,
+        CheckName::BucketVersioning,
+        CheckName::BucketPublicAccess,
+        CheckName::BucketPolicy,
+        CheckName::ObjectLock,
+        CheckName::ValidatorFeed,
+        CheckName::RouterSubscription,
     ];
 
     /// The name used in results, configuration and alert state.
@@ -550,7 +598,19 @@ impl CheckName {
             CheckName::KmsEncryption => "kms_encryption",
             CheckName::CloudwatchLogs => "cloudwatch_logs",
             CheckName::EventSelectors => "event_selectors",
+            CheckName::BucketEvents => "bucket_events",
+            CheckName::BucketVersioning => "bucket_versioning",
+            CheckName::BucketPublicAccess => "bucket_public_access",
+            CheckName::BucketPolicy => "bucket_policy",
+            CheckName::ObjectLock => "object_lock",
+            CheckName::ValidatorFeed => "validator_feed",
+            CheckName::RouterSubscription => "router_subscription",
         }
+    }
+
+    /// Whether the watchdog may repair it (the chain's checks only alert).
+    pub fn repairable(self) -> bool {
+        CheckName::TRAIL.contains(&self)
     }
 }
 
@@ -560,9 +620,9 @@ impl fmt::Display for CheckName {
     }
 }
 
-/// A name that is not one of the eight checks (a configuration typo).
+/// A name that is not one of the checks (a configuration typo).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown check {0:?} (expected one of logging, delivery, multi_region, global_service_events, log_file_validation, kms_encryption, cloudwatch_logs, event_selectors)")]
+#[error("unknown check {0:?} (expected one of logging, delivery, multi_region, global_service_events, log_file_validation, kms_encryption, cloudwatch_logs, event_selectors, bucket_events, bucket_versioning, bucket_public_access, bucket_policy, object_lock, validator_feed, router_subscription)")]
 pub struct UnknownCheck(pub String);
 
 impl FromStr for CheckName {

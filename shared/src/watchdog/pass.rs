@@ -8,15 +8,18 @@
 //! that the invocation fails and is retried. Notices are saved as pending
 //! before any repair and crossed off only after SNS took them.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 
+use super::chain::{self, ChainConfig, Delivery};
 use super::checks::{evaluate, is_shadow, Outcome, Repair, TrailUpdate};
 use super::model::{CheckName, CheckResult, CheckStatus, TrailInfo, TrailStatus};
 use super::requirements::{Mode, Requirements};
 use super::state::{acknowledge, plan, AlertState, Notice};
 use crate::alert::watchdog::watchdog_notification;
-use crate::ports::{Notifier, PortError, StateStore, StopEvent, TrailControl};
+use crate::ports::{GuardChain, Notifier, PortError, StateStore, StopEvent, TrailControl};
 
 /// Trails read at once: CloudTrail's control-plane read APIs allow a few
 /// calls a second per account and region, and the SDK retries throttling.
@@ -42,6 +45,8 @@ pub struct PassConfig {
     pub requirements: Requirements,
     /// A persisting problem is told again after this long.
     pub renotify: Duration,
+    /// The functions' feeds outside the trail, for the chain's checks.
+    pub chain: ChainConfig,
 }
 
 /// Why a pass could not complete (AWS retries the invocation).
@@ -380,8 +385,9 @@ async fn publish<N: Notifier>(
 /// Runs one pass. Without a store the pass remembers nothing (every
 /// standing problem is told each time). Without a notifier, notices are
 /// only returned (the caller logs them) and count as delivered.
-pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
+pub async fn run<C: TrailControl, G: GuardChain, S: StateStore, N: Notifier>(
     ctl: &C,
+    chain: Option<&G>,
     store: Option<&S>,
     notifier: Option<&N>,
     cfg: &PassConfig,
@@ -478,6 +484,7 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
             ),
         });
     }
+    let buckets = deliveries(&local);
     let seen: Vec<Result<(TrailInfo, Observed), PortError>> = futures_util::stream::iter(local)
         .map(|t| async move {
             let mut seen = observe(ctl, &t, cfg, now).await?;
@@ -501,6 +508,10 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
         let (t, seen) = r?;
         observed.extend(as_results(&t.arn, &seen.outcomes));
         work.push((t, seen.status, seen.outcomes));
+    }
+    // The chain outside the trails: read and reported, never repaired.
+    if let Some(g) = chain {
+        observed.extend(observe_chain(g, &buckets, cfg).await?);
     }
     // 3. Plan on what was observed, and make it durable before repairing.
     let mut first = plan(&prev, &observed, now, cfg.renotify);
@@ -662,6 +673,66 @@ pub async fn run<C: TrailControl, S: StateStore, N: Notifier>(
         return Err(PassError::State(e));
     }
     Ok(report)
+}
+
+/// The log buckets of the trails acted on here, with where each trail
+/// writes in it (shadow trails' buckets are their home's to check).
+fn deliveries(local: &[TrailInfo]) -> BTreeMap<String, Vec<Delivery>> {
+    let mut out: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
+    for t in local {
+        if let Some(b) = &t.s3_bucket {
+            out.entry(b.clone()).or_default().push(Delivery {
+                partition: t.partition.clone(),
+                prefix: t.s3_key_prefix.clone(),
+                account: t.account.clone(),
+                organization: t.is_organization_trail,
+            });
+        }
+    }
+    out
+}
+
+/// The chain's checks ([`chain`]): each log bucket, the validator's feed,
+/// the router's subscription, for those configured and not off.
+async fn observe_chain<G: GuardChain>(
+    g: &G,
+    buckets: &BTreeMap<String, Vec<Delivery>>,
+    cfg: &PassConfig,
+) -> Result<Vec<CheckResult>, PortError> {
+    let req = &cfg.requirements;
+    let on = |c: CheckName| req.mode(c) != Mode::Off;
+    let mut out = Vec::new();
+    if CheckName::CHAIN[..5].iter().any(|c| on(*c)) {
+        for (bucket, deliveries) in buckets {
+            let facts = g.bucket(bucket).await;
+            out.extend(chain::bucket_checks(&facts, deliveries, req, &cfg.chain).map_err(|e| e.0)?);
+        }
+    }
+    if let (true, Some(rule)) = (on(CheckName::ValidatorFeed), &cfg.chain.validator_rule) {
+        let facts = g.rule(rule).await;
+        let queue = match &cfg.chain.validator_queue_url {
+            Some(url) => Some(g.queue(url).await),
+            None => None,
+        };
+        out.push(
+            chain::validator_feed(
+                rule,
+                &facts,
+                cfg.chain.validator_queue_url.as_deref(),
+                queue.as_ref(),
+            )
+            .map_err(|e| e.0)?,
+        );
+    }
+    if let (true, Some(router), Some(group)) = (
+        on(CheckName::RouterSubscription),
+        &cfg.chain.router_function_arn,
+        cfg.chain.log_group(req),
+    ) {
+        let filters = g.subscription_filters(&group).await;
+        out.push(chain::router_subscription(&group, &filters, router).map_err(|e| e.0)?);
+    }
+    Ok(out)
 }
 
 /// A pass that fails after it has acted still says what it did: the caller

@@ -65,6 +65,9 @@ pub enum RequirementsError {
         /// What is wrong.
         reason: String,
     },
+    /// A check that only alerts (the chain outside the trail) is set to repair.
+    #[error("{0} only alerts (a person owns the resource): set it to alert or off")]
+    AlertOnly(CheckName),
     /// A check is set to repair but the repair needs a setting that is missing.
     #[error("{check} is set to repair but {missing} is not configured")]
     CannotRepair {
@@ -105,6 +108,12 @@ pub struct Requirements {
     /// missing and keeps every existing selector, so nothing the owner
     /// records is lost.
     pub event_selectors: Mode,
+    /// `bucket_events`, `bucket_versioning`, `bucket_public_access`,
+    /// `bucket_policy`, `object_lock`, `validator_feed`,
+    /// `router_subscription`: the chain outside the trail
+    /// ([`super::chain`]). Default alert; never repaired (a person owns
+    /// the bucket, the rule and the subscription), so `Repair` is refused.
+    pub chain: [Mode; 7],
     /// The key ARN the trail must use (a bare key id is compared with the
     /// id in the trail's key ARN); `None`: any SSE-KMS key is fine.
     pub kms_key: Option<String>,
@@ -143,6 +152,7 @@ impl Default for Requirements {
             kms_encryption: Mode::Alert,
             cloudwatch_logs: Mode::Alert,
             event_selectors: Mode::Repair,
+            chain: [Mode::Alert; 7],
             kms_key: None,
             cloudwatch_logs_group_arn: None,
             cloudwatch_logs_role_arn: None,
@@ -167,7 +177,16 @@ impl Requirements {
             CheckName::KmsEncryption => self.kms_encryption,
             CheckName::CloudwatchLogs => self.cloudwatch_logs,
             CheckName::EventSelectors => self.event_selectors,
+            chain => self.chain[Self::chain_index(chain)],
         }
+    }
+
+    /// A chain check's slot in [`Self::chain`].
+    fn chain_index(check: CheckName) -> usize {
+        CheckName::CHAIN
+            .iter()
+            .position(|c| *c == check)
+            .unwrap_or_default()
     }
 
     /// Sets the mode of a check (configuration names checks by name).
@@ -181,6 +200,7 @@ impl Requirements {
             CheckName::KmsEncryption => &mut self.kms_encryption,
             CheckName::CloudwatchLogs => &mut self.cloudwatch_logs,
             CheckName::EventSelectors => &mut self.event_selectors,
+            chain => &mut self.chain[Self::chain_index(chain)],
         };
         *slot = mode;
     }
@@ -192,6 +212,12 @@ impl Requirements {
     /// instead of alerting about its own configuration forever.
     pub fn validate(&self) -> Result<(), RequirementsError> {
         let invalid = |setting, reason: String| RequirementsError::Invalid { setting, reason };
+        if let Some(check) = CheckName::CHAIN
+            .into_iter()
+            .find(|c| self.mode(*c) == Mode::Repair)
+        {
+            return Err(RequirementsError::AlertOnly(check));
+        }
         if let Some(key) = &self.kms_key {
             if key.is_empty() {
                 return Err(invalid("kms_key", "empty".into()));

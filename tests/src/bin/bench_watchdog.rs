@@ -110,7 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let sdk = load_config().await;
             let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
             let a = WatchdogAdapters::new(&sdk, &cfg);
-            let dog = Watchdog::new(a.trails, a.state, a.notifier, cfg, region);
+            let dog = Watchdog::new(a.trails, Some(a.chain), a.state, a.notifier, cfg, region);
             println!(
                 "ready_unix_ns {}",
                 SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos()

@@ -270,7 +270,14 @@ fn check_names_are_snake_case_everywhere() {
             "log_file_validation",
             "kms_encryption",
             "cloudwatch_logs",
-            "event_selectors"
+            "event_selectors",
+            "bucket_events",
+            "bucket_versioning",
+            "bucket_public_access",
+            "bucket_policy",
+            "object_lock",
+            "validator_feed",
+            "router_subscription"
         ]
     );
     for c in CheckName::ALL {
@@ -323,4 +330,12 @@ fn modes_parse_and_requirements_map_checks() {
         assert_eq!(r.mode(c), Mode::Off);
     }
     assert!(CheckName::ALL.iter().all(|c| r.mode(*c) == Mode::Off));
+    // The chain's checks cannot be set to repair.
+    r.set_mode(CheckName::BucketPolicy, Mode::Repair);
+    assert_eq!(
+        r.validate(),
+        Err(crate::watchdog::RequirementsError::AlertOnly(
+            CheckName::BucketPolicy
+        ))
+    );
 }

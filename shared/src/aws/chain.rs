@@ -1,0 +1,282 @@
+//! [`GuardChain`] over S3, EventBridge, SQS and CloudWatch Logs: the
+//! watchdog's reads of the log bucket and of the functions' feeds.
+//!
+//! Read only. Each bucket setting is read with its own call and keeps its
+//! own result, so one refused call fails one check. "Not configured"
+//! answers are values, not errors: S3 answers `NoSuchBucketPolicy`,
+//! `NoSuchPublicAccessBlockConfiguration` and
+//! `ObjectLockConfigurationNotFoundError` for a bucket without that
+//! configuration (Amazon S3 API Reference, the GetBucketPolicy,
+//! GetPublicAccessBlock and GetObjectLockConfiguration error lists).
+
+use aws_config::SdkConfig;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use super::error::port_error;
+use crate::ports::{GuardChain, PortError};
+use crate::watchdog::chain::{
+    BucketFacts, ObjectLock, PublicAccessBlock, QueueFacts, RuleFacts, SubscriptionFilter,
+};
+
+/// The clients, built once.
+pub struct ChainApi {
+    s3: aws_sdk_s3::Client,
+    events: aws_sdk_eventbridge::Client,
+    sqs: aws_sdk_sqs::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl ChainApi {
+    /// Clients from the shared SDK configuration (the function's region:
+    /// the template keeps the bucket, rule, queue and log group there).
+    pub fn new(sdk: &SdkConfig) -> Self {
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        Self {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            events: aws_sdk_eventbridge::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+        }
+    }
+}
+
+/// A "no such configuration" answer as `None`; no such bucket as NotFound.
+fn absent<T, E>(
+    r: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+    operation: &'static str,
+    bucket: &str,
+    none_codes: &[&str],
+) -> Result<Option<T>, PortError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code().is_some_and(|c| none_codes.contains(&c)) => Ok(None),
+        Err(e) if e.code() == Some("NoSuchBucket") => Err(PortError::NotFound {
+            operation,
+            resource: bucket.to_string(),
+            message: e.to_string(),
+        }),
+        // A bucket in another region answers 301 PermanentRedirect: the
+        // same every pass, so a finding, not a failure to retry forever.
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 301) => {
+            Err(PortError::Rejected {
+                operation,
+                resource: bucket.to_string(),
+                message: format!(
+                    "the bucket is in another region than this function ({})",
+                    e.code().unwrap_or("301")
+                ),
+            })
+        }
+        Err(e) => Err(port_error(operation, bucket, &e)),
+    }
+}
+
+/// The rule's name and event bus from a name or an ARN
+/// (`arn:aws:events:R:A:rule/NAME` or `.../rule/BUS/NAME`).
+fn rule_parts(rule: &str) -> (Option<&str>, &str) {
+    match rule.split_once(":rule/") {
+        Some((_, rest)) => match rest.split_once('/') {
+            Some((bus, name)) => (Some(bus), name),
+            None => (None, rest),
+        },
+        None => (None, rule),
+    }
+}
+
+impl GuardChain for ChainApi {
+    async fn bucket(&self, bucket: &str) -> BucketFacts {
+        let s3 = &self.s3;
+        let notification = s3
+            .get_bucket_notification_configuration()
+            .bucket(bucket)
+            .send();
+        let versioning = s3.get_bucket_versioning().bucket(bucket).send();
+        let public_access = s3.get_public_access_block().bucket(bucket).send();
+        let policy = s3.get_bucket_policy().bucket(bucket).send();
+        let lock = s3.get_object_lock_configuration().bucket(bucket).send();
+        let (notification, versioning, public_access, policy, lock) =
+            tokio::join!(notification, versioning, public_access, policy, lock);
+        BucketFacts {
+            bucket: bucket.to_string(),
+            eventbridge: absent(
+                notification,
+                "GetBucketNotificationConfiguration",
+                bucket,
+                &[],
+            )
+            .map(|o| o.is_some_and(|n| n.event_bridge_configuration().is_some())),
+            versioning: absent(versioning, "GetBucketVersioning", bucket, &[])
+                .map(|o| o.and_then(|v| v.status().map(|s| s.as_str().to_string()))),
+            public_access: absent(
+                public_access,
+                "GetPublicAccessBlock",
+                bucket,
+                &["NoSuchPublicAccessBlockConfiguration"],
+            )
+            .map(|o| {
+                o.and_then(|p| {
+                    p.public_access_block_configuration()
+                        .map(|c| PublicAccessBlock {
+                            block_public_acls: c.block_public_acls().unwrap_or(false),
+                            ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                            block_public_policy: c.block_public_policy().unwrap_or(false),
+                            restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                        })
+                })
+            }),
+            policy: absent(policy, "GetBucketPolicy", bucket, &["NoSuchBucketPolicy"])
+                .map(|o| o.and_then(|p| p.policy().map(str::to_string))),
+            object_lock: absent(
+                lock,
+                "GetObjectLockConfiguration",
+                bucket,
+                &["ObjectLockConfigurationNotFoundError"],
+            )
+            .map(|o| {
+                o.and_then(|l| {
+                    l.object_lock_configuration().map(|c| {
+                        let retention = c.rule().and_then(|r| r.default_retention());
+                        ObjectLock {
+                            enabled: c
+                                .object_lock_enabled()
+                                .is_some_and(|e| e.as_str() == "Enabled"),
+                            mode: retention
+                                .and_then(|d| d.mode())
+                                .map(|m| m.as_str().to_string()),
+                            days: retention.and_then(|d| d.days()),
+                            years: retention.and_then(|d| d.years()),
+                        }
+                    })
+                })
+            }),
+        }
+    }
+
+    async fn rule(&self, rule: &str) -> Result<RuleFacts, PortError> {
+        let (bus, name) = rule_parts(rule);
+        let described = self
+            .events
+            .describe_rule()
+            .name(name)
+            .set_event_bus_name(bus.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| port_error("DescribeRule", rule, &e))?;
+        let mut targets = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .events
+                .list_targets_by_rule()
+                .rule(name)
+                .set_event_bus_name(bus.map(str::to_string))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| port_error("ListTargetsByRule", rule, &e))?;
+            targets.extend(page.targets().iter().map(|t| t.arn().to_string()));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(RuleFacts {
+            arn: described.arn().unwrap_or(rule).to_string(),
+            state: described
+                .state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "UNKNOWN".into()),
+            targets,
+        })
+    }
+
+    async fn queue(&self, url: &str) -> Result<QueueFacts, PortError> {
+        let out = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| {
+                // The JSON protocol's code, and the query protocol's.
+                if matches!(
+                    e.code(),
+                    Some("QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue")
+                ) {
+                    PortError::NotFound {
+                        operation: "GetQueueAttributes",
+                        resource: url.to_string(),
+                        message: e.to_string(),
+                    }
+                } else {
+                    port_error("GetQueueAttributes", url, &e)
+                }
+            })?;
+        let arn = out
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+            .cloned()
+            .ok_or_else(|| PortError::BadResponse {
+                operation: "GetQueueAttributes",
+                resource: url.to_string(),
+                message: "no QueueArn in the answer".into(),
+            })?;
+        Ok(QueueFacts { arn })
+    }
+
+    async fn subscription_filters(
+        &self,
+        log_group: &str,
+    ) -> Result<Vec<SubscriptionFilter>, PortError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .logs
+                .describe_subscription_filters()
+                .log_group_name(log_group)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| port_error("DescribeSubscriptionFilters", log_group, &e))?;
+            out.extend(
+                page.subscription_filters()
+                    .iter()
+                    .map(|f| SubscriptionFilter {
+                        name: f.filter_name().unwrap_or_default().to_string(),
+                        destination_arn: f.destination_arn().unwrap_or_default().to_string(),
+                    }),
+            );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rule_parts;
+
+    #[test]
+    fn rule_names_and_buses_come_from_names_or_arns() {
+        assert_eq!(rule_parts("tg-LogObjects"), (None, "tg-LogObjects"));
+        assert_eq!(
+            rule_parts("arn:aws:events:us-east-1:111122223333:rule/tg-LogObjects"),
+            (None, "tg-LogObjects")
+        );
+        assert_eq!(
+            rule_parts("arn:aws:events:us-east-1:111122223333:rule/audit-bus/tg-LogObjects"),
+            (Some("audit-bus"), "tg-LogObjects")
+        );
+    }
+}
