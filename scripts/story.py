@@ -14,6 +14,7 @@ Run by scripts/demo.sh, which starts the emulator and builds the binaries.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import gzip
 import json
@@ -24,6 +25,9 @@ import urllib.request
 import uuid
 
 import boto3
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "emulator"))
+import guard_chain  # noqa: E402  (the chain as template.yaml deploys it)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "debug")
@@ -122,6 +126,13 @@ def main() -> int:
     invalid = sum(r.get("response", {}).get("invalid", 0) for r in results)
     print(f"{len(results)} invocations, {sum(r['ok'] for r in results)} succeeded, {invalid} invalid file(s) reported")
 
+    step("the chain the functions hang on, as deployed: the bucket's policy, public access block and "
+         "EventBridge notifications, the validator's rule and queue, the router's subscription filter")
+    chain = guard_chain.setup(argparse.Namespace(
+        bucket=BUCKET, trail_arn=f"arn:aws:cloudtrail:us-east-1:{MOTO_ACCOUNT}:trail/{TRAIL}",
+        log_group=f"aws-cloudtrail-logs-{TRAIL}"))
+    print(json.dumps(chain))
+
     step("mallory stops the trail")
     mallory = boto3.client("cloudtrail", aws_access_key_id="mallory", aws_secret_access_key="x")
     mallory.stop_logging(Name=TRAIL)
@@ -139,8 +150,17 @@ def main() -> int:
         "TRAILGUARD_CHECK_CLOUDWATCH_LOGS": "off",
         "TRAILGUARD_CHECK_EVENT_SELECTORS": "off",
         "TRAILGUARD_CHECK_DELIVERY": "off",
+        # The chain outside the trail: all in place, so all ok.
+        "TRAILGUARD_VALIDATOR_RULE": chain["rule"],
+        "TRAILGUARD_VALIDATOR_QUEUE_URL": chain["queue_url"],
+        "TRAILGUARD_ROUTER_FUNCTION_ARN": chain["router"],
+        "TRAILGUARD_ROUTER_LOG_GROUP": chain["log_group"],
     })
-    print(json.dumps(results[0].get("response", results[0])))
+    watchdog = results[0].get("response", results[0])
+    print(json.dumps(watchdog))
+    # logging fixed; the other trail checks, the bucket's five and the two
+    # feeds ok: nothing else drifted.
+    chain_ok = watchdog.get("fixed") == 1 and watchdog.get("drift") == 0 and watchdog.get("failed") == 0
     print("IsLogging:", ct.get_trail_status(Name=TRAIL)["IsLogging"])
 
     step("alert-router: the trail's CloudWatch Logs stream delivers mallory's StopLogging and more")
@@ -187,7 +207,9 @@ def main() -> int:
         "the console sign-in without MFA (alert-router)": lambda s, b: "ConsoleLogin" in s,
     }
     step(f"{len(inbox)} alert(s) in the inbox")
-    missing = 0
+    missing = 0 if chain_ok else 1
+    if not chain_ok:
+        print("MISSING the watchdog's pass: logging fixed and every other check ok (the chain as deployed)")
     for name, check in expected.items():
         found = any(check(s, b) for s, b in inbox)
         print(f"{'ok     ' if found else 'MISSING'} {name}")
