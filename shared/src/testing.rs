@@ -125,6 +125,7 @@ impl ObjectStore for MemStore {
 #[derive(Default)]
 pub struct MemKeys {
     keys: Mutex<HashMap<String, Vec<PublicKey>>>,
+    failing: Mutex<HashMap<String, PortError>>,
     /// How many times `list` was called.
     pub calls: Mutex<usize>,
 }
@@ -152,6 +153,14 @@ impl MemKeys {
             });
     }
 
+    /// Makes `ListPublicKeys` in `region` fail with `error` from now on.
+    pub fn fail(&self, region: &str, error: PortError) {
+        self.failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(region.into(), error);
+    }
+
     /// How many `ListPublicKeys` calls were made, in any region.
     pub fn calls(&self) -> usize {
         *self.calls.lock().unwrap_or_else(|p| p.into_inner())
@@ -166,6 +175,14 @@ impl PublicKeys for MemKeys {
         _: DateTime<Utc>,
     ) -> Result<Vec<PublicKey>, PortError> {
         *self.calls.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        if let Some(e) = self
+            .failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(region)
+        {
+            return Err(e.clone());
+        }
         Ok(self
             .keys
             .lock()

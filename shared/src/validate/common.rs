@@ -13,7 +13,7 @@ use crate::integrity::logfile::{self, Expectations};
 use crate::integrity::verdict::{FileKind, Reason, Verdict};
 use crate::ports::{Fetched, ObjectStore, PortError, PublicKeys};
 
-use super::KeyCache;
+use super::{KeyCache, KeyLookup};
 
 /// What the validator expects and how hard it may work.
 #[derive(Debug, Clone)]
@@ -102,20 +102,18 @@ pub(super) async fn check_digest<S: ObjectStore, K: PublicKeys>(
     // then the trail's home region: see KeyCache::for_digest.
     let fingerprint = parsed.digest.digest_public_key_fingerprint.clone();
     let region = &dkey.location.region;
-    let Some((der, _)) = keys
+    let der = match keys
         .for_digest(region, &dkey.home_region, &fingerprint, parsed.signed_at())
         .await?
-    else {
-        let asked = if *region == dkey.home_region {
-            region.clone()
-        } else {
-            format!("{region} (delivering) or {} (home)", dkey.home_region)
-        };
-        let reason = Reason::PublicKeyNotFound {
-            fingerprint,
-            region: asked,
-        };
-        return Ok(fail(reason, Some(parsed)));
+    {
+        KeyLookup::Found { der, .. } => der,
+        KeyLookup::Missing { asked } => {
+            let reason = Reason::PublicKeyNotFound {
+                fingerprint,
+                region: asked,
+            };
+            return Ok(fail(reason, Some(parsed)));
+        }
     };
     if let Err(r) = chain::check_signature(&parsed, &der) {
         return Ok(fail(r, Some(parsed)));

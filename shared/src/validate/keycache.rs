@@ -28,6 +28,48 @@ pub struct KeyCache<K> {
     keys: Mutex<HashMap<(String, String), Vec<u8>>>,
 }
 
+/// What [`KeyCache::for_digest`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLookup {
+    /// The DER public key, and the region that listed it.
+    Found {
+        /// PKCS#1 `RSAPublicKey` DER.
+        der: Vec<u8>,
+        /// The region whose `ListPublicKeys` listed it.
+        region: String,
+    },
+    /// No region asked lists the fingerprint (or refused to answer): the
+    /// regions asked, with each refusal, for the finding.
+    Missing {
+        /// e.g. `us-west-2 (delivering) or us-east-1 (home)`.
+        asked: String,
+    },
+}
+
+/// A refusal that will be the same next time (AccessDenied, NotFound,
+/// another 4xx): reported, not retried.
+fn refused(e: &PortError) -> bool {
+    matches!(
+        e,
+        PortError::AccessDenied { .. } | PortError::NotFound { .. } | PortError::Rejected { .. }
+    )
+}
+
+/// A region asked, for the finding: `us-west-2 (delivering)`, or the bare
+/// name when the delivering region is the home region (the AWS CLI's text).
+fn describe(region: &str, role: &str, got: &Result<Option<Vec<u8>>, PortError>) -> String {
+    let refusal = match got {
+        Err(e) if refused(e) => Some(format!("ListPublicKeys refused: {e}")),
+        _ => None,
+    };
+    match (role.is_empty(), refusal) {
+        (true, None) => region.to_string(),
+        (true, Some(r)) => format!("{region} ({r})"),
+        (false, None) => format!("{region} ({role})"),
+        (false, Some(r)) => format!("{region} ({role}; {r})"),
+    }
+}
+
 impl<K: PublicKeys> KeyCache<K> {
     /// An empty cache over a `ListPublicKeys` source.
     pub fn new(source: K) -> Self {
@@ -75,24 +117,56 @@ impl<K: PublicKeys> KeyCache<K> {
     /// CloudTrail says it is), then of the home region before it is called
     /// missing. Any key CloudTrail lists is one of CloudTrail's own, so the
     /// fallback can find a key the documents do not promise, never accept a
-    /// signature no CloudTrail key made. Returns the key and the region that
-    /// listed it; `None` when neither has it.
+    /// signature no CloudTrail key made.
+    ///
+    /// A delivering region that refuses the call (an opt-in region not
+    /// enabled, an SCP that denies it: AccessDenied or another 4xx) does not
+    /// stop the home region from being asked; if neither lists the key the
+    /// digest is unverifiable, a finding that says which regions were asked
+    /// and why. An outage (throttling, 5xx, unreachable) that leaves the
+    /// key unfound is an error, so the invocation is retried rather than a
+    /// verdict made on a region that did not answer.
     pub async fn for_digest(
         &self,
         region: &str,
         home: &str,
         fingerprint: &str,
         at: DateTime<Utc>,
-    ) -> Result<Option<(Vec<u8>, String)>, PortError> {
-        if let Some(der) = self.get(region, fingerprint, at).await? {
-            return Ok(Some((der, region.to_string())));
+    ) -> Result<KeyLookup, PortError> {
+        let first = self.get(region, fingerprint, at).await;
+        if let Ok(Some(der)) = first {
+            return Ok(KeyLookup::Found {
+                der,
+                region: region.to_string(),
+            });
         }
+        let role = if home == region { "" } else { "delivering" };
+        let mut asked = vec![describe(region, role, &first)];
+        let mut outage = match first {
+            Err(e) if !refused(&e) => Some(e),
+            _ => None,
+        };
         if home != region {
-            if let Some(der) = self.get(home, fingerprint, at).await? {
-                return Ok(Some((der, home.to_string())));
+            let second = self.get(home, fingerprint, at).await;
+            if let Ok(Some(der)) = second {
+                return Ok(KeyLookup::Found {
+                    der,
+                    region: home.to_string(),
+                });
+            }
+            asked.push(describe(home, "home", &second));
+            if let Err(e) = second {
+                if !refused(&e) {
+                    outage.get_or_insert(e);
+                }
             }
         }
-        Ok(None)
+        match outage {
+            Some(e) => Err(e),
+            None => Ok(KeyLookup::Missing {
+                asked: asked.join(" or "),
+            }),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Vec<u8>>> {
@@ -120,22 +194,32 @@ mod tests {
         let cache = KeyCache::new(keys);
 
         // A us-west-2 digest of a us-east-1 trail: found in us-west-2.
-        let (der, found) = cache
+        let found = cache
             .for_digest("us-west-2", "us-east-1", &west.fingerprint(), at())
             .await
-            .expect("no port error")
-            .expect("found");
-        assert_eq!((der, found.as_str()), (west.public_der(), "us-west-2"));
+            .expect("no port error");
+        assert_eq!(
+            found,
+            KeyLookup::Found {
+                der: west.public_der(),
+                region: "us-west-2".into()
+            }
+        );
         assert_eq!(cache.source.calls(), 1, "the home region was not asked");
 
         // A fingerprint only the home region lists: found there, after asking
         // the delivering region.
-        let (der, found) = cache
+        let found = cache
             .for_digest("us-west-2", "us-east-1", &east.fingerprint(), at())
             .await
-            .expect("no port error")
-            .expect("found");
-        assert_eq!((der, found.as_str()), (east.public_der(), "us-east-1"));
+            .expect("no port error");
+        assert_eq!(
+            found,
+            KeyLookup::Found {
+                der: east.public_der(),
+                region: "us-east-1".into()
+            }
+        );
         assert_eq!(cache.source.calls(), 3);
 
         // The west key is never served for the east region's cache entry.
@@ -148,11 +232,15 @@ mod tests {
         // Unknown everywhere: missing, after both regions were asked again
         // (misses are not cached).
         let before = cache.source.calls();
-        assert!(cache
-            .for_digest("us-west-2", "us-east-1", "00ff", at())
-            .await
-            .expect("no port error")
-            .is_none());
+        assert_eq!(
+            cache
+                .for_digest("us-west-2", "us-east-1", "00ff", at())
+                .await
+                .expect("no port error"),
+            KeyLookup::Missing {
+                asked: "us-west-2 (delivering) or us-east-1 (home)".into()
+            }
+        );
         assert_eq!(cache.source.calls(), before + 2);
     }
 
@@ -160,11 +248,65 @@ mod tests {
     async fn a_home_region_digest_asks_one_region_once() {
         let east = SigningKey::generate();
         let cache = KeyCache::new(MemKeys::with("us-east-1", &east));
-        assert!(cache
-            .for_digest("us-east-1", "us-east-1", "00ff", at())
-            .await
-            .expect("no port error")
-            .is_none());
+        assert!(matches!(
+            cache
+                .for_digest("us-east-1", "us-east-1", "00ff", at())
+                .await
+                .expect("no port error"),
+            KeyLookup::Missing { .. }
+        ));
         assert_eq!(cache.source.calls(), 1);
+    }
+
+    /// A delivering region that refuses ListPublicKeys (an opt-in region
+    /// not enabled, an SCP) still lets the home region answer; refused in
+    /// both, the digest is a finding naming each refusal; an outage is an
+    /// error (retried), never a verdict.
+    #[tokio::test]
+    async fn a_refusing_region_falls_back_and_an_outage_is_an_error() {
+        let east = SigningKey::generate();
+        let keys = MemKeys::with("us-east-1", &east);
+        keys.fail(
+            "ap-east-1",
+            PortError::AccessDenied {
+                operation: "ListPublicKeys",
+                resource: "cloudtrail public keys in ap-east-1".into(),
+                message: "explicit deny in a service control policy".into(),
+            },
+        );
+        let cache = KeyCache::new(keys);
+        let found = cache
+            .for_digest("ap-east-1", "us-east-1", &east.fingerprint(), at())
+            .await
+            .expect("the home region answered");
+        assert!(matches!(found, KeyLookup::Found { ref region, .. } if region == "us-east-1"));
+        match cache
+            .for_digest("ap-east-1", "us-east-1", "00ff", at())
+            .await
+            .expect("a refusal is a finding")
+        {
+            KeyLookup::Missing { asked } => {
+                assert!(
+                    asked.starts_with(
+                        "ap-east-1 (delivering; ListPublicKeys refused: access denied"
+                    ),
+                    "{asked}"
+                );
+                assert!(asked.ends_with("or us-east-1 (home)"), "{asked}");
+            }
+            other => panic!("{other:?}"),
+        }
+        cache.source.fail(
+            "ap-east-1",
+            PortError::Unavailable {
+                operation: "ListPublicKeys",
+                resource: "cloudtrail public keys in ap-east-1".into(),
+                message: "dispatch failure".into(),
+            },
+        );
+        assert!(cache
+            .for_digest("ap-east-1", "us-east-1", "00ff", at())
+            .await
+            .is_err());
     }
 }

@@ -12,7 +12,7 @@ mod object;
 mod range;
 
 pub use common::ValidatorConfig;
-pub use keycache::KeyCache;
+pub use keycache::{KeyCache, KeyLookup};
 pub use object::ObjectValidator;
 pub use range::{
     display as display_time, validate_range, Progress, RangeError, RangeReport, RangeRequest,

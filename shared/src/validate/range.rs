@@ -183,8 +183,14 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
     // CLI does for its one region: each region signs its digests with its
     // own keys (KeyCache).
     for region in &regions {
-        keys.preload(region, req.start, req.end + Duration::hours(2))
-            .await?;
+        // Best effort: a region that refuses or fails is asked again per
+        // digest, where a refusal is a finding and an outage an error.
+        if let Err(e) = keys
+            .preload(region, req.start, req.end + Duration::hours(2))
+            .await
+        {
+            tracing::warn!(%region, error = %e, "ListPublicKeys failed; asked again per digest");
+        }
     }
     let run = Run {
         store,
