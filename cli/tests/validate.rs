@@ -37,6 +37,22 @@ impl Case {
         Self::in_regions(&["us-east-1"]).await
     }
 
+    /// A trail made from `spec` (signed per region).
+    async fn from_spec(spec: TrailSpec) -> Self {
+        let emu = Emulator::start();
+        let keys = RegionKeys::generate(&spec.regions);
+        emu.register_keys(&keys);
+        let trail = generate(&spec, &keys);
+        let s3 = s3(&emu.sdk_config().await);
+        write_trail(&s3, &spec, &trail.objects).await;
+        Self {
+            emu,
+            spec,
+            trail,
+            s3,
+        }
+    }
+
     /// A trail delivering in `regions` (home: the first), each region's
     /// digests signed with that region's key, listed by that region only.
     async fn in_regions(regions: &[&str]) -> Self {
@@ -259,6 +275,46 @@ async fn a_two_region_trail_signed_per_region_validates_clean() {
         theirs.stdout,
         theirs.stderr
     );
+}
+
+/// An hour without activity (its digest lists no file, with null event
+/// times) and logging stopped for an hour (no digest, then a starting
+/// digest with null previous fields), as CloudTrail delivers them
+/// ("CloudTrail digest file structure"): valid, and the restart reported
+/// as the AWS CLI reports it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_hour_and_a_restart_validate_clean_as_the_aws_cli_says() {
+    let c = Case::from_spec(TrailSpec {
+        empty_hours: vec![1],
+        stopped_hours: vec![2],
+        ..spec()
+    })
+    .await;
+    let ours = c.ours(&[], &[]);
+    assert_eq!(ours.code, 0, "{}{}", ours.stdout, ours.stderr);
+    assert!(
+        ours.stdout.contains("3/3 digest files valid"),
+        "{}",
+        ours.stdout
+    );
+    assert!(
+        ours.stdout.contains("6/6 log files valid"),
+        "{}",
+        ours.stdout
+    );
+    let theirs = c.aws_cli();
+    assert_eq!(theirs.code, 0, "{}{}", theirs.stdout, theirs.stderr);
+    let set = |r: &Run| r.verdict_lines().into_iter().collect::<BTreeSet<_>>();
+    assert_eq!(set(&ours), set(&theirs));
+    let gap = |r: &Run| {
+        r.stdout
+            .lines()
+            .chain(r.stderr.lines())
+            .find(|l| l.starts_with("No log files were delivered by CloudTrail between"))
+            .map(str::to_string)
+    };
+    assert!(gap(&theirs).is_some(), "{}{}", theirs.stdout, theirs.stderr);
+    assert!(gap(&ours).is_some(), "{}{}", ours.stdout, ours.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -124,6 +124,16 @@ pub struct TrailSpec {
     pub seed: u64,
     /// KMS key ARN the objects are written with (SSE-KMS), if any.
     pub kms_key: Option<String>,
+    /// Hours (from 0) with no activity: CloudTrail still delivers their
+    /// digest, with `"logFiles": []` and null event times ("CloudTrail
+    /// digest file structure": a digest file is delivered even when no log
+    /// files were delivered).
+    pub empty_hours: Vec<u32>,
+    /// Hours (from 0) during which logging was stopped: no log files and no
+    /// digests. The digest before them is the last of its chain; the first
+    /// after them is a starting digest, its `previousDigest*` fields null,
+    /// as CloudTrail writes when logging starts again.
+    pub stopped_hours: Vec<u32>,
 }
 
 impl Default for TrailSpec {
@@ -144,6 +154,8 @@ impl Default for TrailSpec {
             records_per_log: 20,
             seed: 1,
             kms_key: None,
+            empty_hours: Vec::new(),
+            stopped_hours: Vec::new(),
         }
     }
 }
@@ -256,8 +268,18 @@ pub fn generate(spec: &TrailSpec, keys: &RegionKeys) -> SynthTrail {
             // CloudTrail's windows start a little after the hour.
             let start = spec.start + Duration::hours(h as i64) + Duration::seconds(91);
             let end = start + Duration::hours(1);
+            if spec.stopped_hours.contains(&h) {
+                // Logging stopped: nothing delivered, and the chain restarts.
+                previous = None;
+                continue;
+            }
+            let logs = if spec.empty_hours.contains(&h) {
+                0
+            } else {
+                spec.logs_per_hour
+            };
             let mut listed = Vec::new();
-            for i in 0..spec.logs_per_hour {
+            for i in 0..logs {
                 let minutes = 60 * (2 * i as i64 + 1) / (2 * spec.logs_per_hour.max(1) as i64);
                 let at = start + Duration::minutes(minutes);
                 let log = log_file(spec, region, at, &mut rng);
@@ -536,6 +558,39 @@ mod tests {
         let a = generate(&TrailSpec::default(), &keys);
         let b = generate(&TrailSpec::default(), &keys);
         assert_eq!(a.log_keys(), b.log_keys());
+    }
+
+    #[test]
+    fn empty_hours_and_restarts_are_written_as_cloudtrail_writes_them() {
+        let spec = TrailSpec {
+            hours: 5,
+            empty_hours: vec![1],
+            stopped_hours: vec![3],
+            ..TrailSpec::default()
+        };
+        let keys = RegionKeys::generate(&spec.regions);
+        let trail = generate(&spec, &keys);
+        assert_eq!(trail.digest_keys().len(), 4, "no digest while stopped");
+        assert_eq!(trail.log_keys().len(), 3 * 4);
+        let parsed: Vec<chain::ParsedDigest> = trail
+            .objects
+            .iter()
+            .filter(|o| o.is_digest)
+            .map(|o| {
+                let meta: HashMap<String, String> = o.metadata.iter().cloned().collect();
+                chain::parse(&o.body, &meta, false, 1 << 30).unwrap()
+            })
+            .collect();
+        // The empty hour: no files, null event times, still chained.
+        assert!(parsed[1].digest.log_files.is_empty());
+        assert_eq!(parsed[1].digest.newest_event_time, None);
+        assert_eq!(chain::check_link(&parsed[1], &parsed[0]), vec![]);
+        // After the stop: a starting digest.
+        assert!(parsed[3].digest.previous().is_none());
+        assert!(parsed[2].digest.previous().is_some());
+        for p in &parsed {
+            chain::check_signature(p, &keys.get("us-east-1").public_der()).unwrap();
+        }
     }
 
     #[test]

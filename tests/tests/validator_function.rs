@@ -30,6 +30,15 @@ async fn setup(cfg: ValidatorConfig) -> Setup {
 /// signed with that region's own key, which only that region's
 /// ListPublicKeys lists.
 async fn setup_in(cfg: ValidatorConfig, regions: &[&str]) -> Setup {
+    setup_with(cfg, regions, |_| {}).await
+}
+
+/// [`setup_in`] with the trail's spec adjusted by `adjust`.
+async fn setup_with(
+    cfg: ValidatorConfig,
+    regions: &[&str],
+    adjust: impl FnOnce(&mut TrailSpec),
+) -> Setup {
     let emu = Emulator::start();
     let keys = RegionKeys::generate(regions);
     emu.register_keys(&keys);
@@ -44,6 +53,8 @@ async fn setup_in(cfg: ValidatorConfig, regions: &[&str]) -> Setup {
         ),
         ..TrailSpec::default()
     };
+    let mut spec = spec;
+    adjust(&mut spec);
     let trail = generate(&spec, &keys);
     let s3 = s3(&sdk);
     write_trail(&s3, &spec, &trail.objects).await;
@@ -245,6 +256,26 @@ async fn a_two_region_trail_is_verified_with_each_regions_key() {
     assert!(inbox[0]
         .1
         .contains(&format!("{victim}\tINVALID: hash value doesn't match")));
+}
+
+/// An hour without activity (an empty digest) and logging stopped for an
+/// hour (no digest, then a starting digest with null previous fields), as
+/// CloudTrail delivers them: every digest verifies, nothing is a finding.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_digest_and_a_starting_digest_are_valid() {
+    let s = setup_with(config(), &["us-east-1"], |spec| {
+        spec.hours = 4;
+        spec.empty_hours = vec![1];
+        spec.stopped_hours = vec![2];
+    })
+    .await;
+    assert_eq!(s.trail.digest_keys().len(), 3);
+    let results = s.replay().await;
+    assert!(results.iter().all(|r| r["invalid"] == 0), "{results:?}");
+    let checked: u64 = results.iter().map(|r| r["checked"].as_u64().unwrap()).sum();
+    // 6 logs as they land, 3 digests, 6 listed logs.
+    assert_eq!(checked, 6 + 3 + 6);
+    assert!(s.inbox().await.is_empty());
 }
 
 /// With the trail's KMS key expected (the template's CreateTrail mode), log
@@ -609,11 +640,18 @@ async fn faults_fail_the_invocation_and_never_conclude() {
     let err = s.handler.handle(event()).await.unwrap_err();
     assert!(err.to_string().contains("ListPublicKeys"), "{err}");
     s._emu.control("DELETE", "/_trailguard/faults", &json!({}));
+    // Refused (a role without cloudtrail:ListPublicKeys, an SCP): the same
+    // answer next time, so the digest is unverifiable, a finding that says
+    // why, alerted now rather than retried into the dead-letter queue.
     s._emu.faults(json!([{"service": "cloudtrail", "operation": "ListPublicKeys", "status": 400, "code": "AccessDeniedException", "count": 1}]));
-    let err = s.handler.handle(event()).await.unwrap_err();
+    let out = s.handler.handle(event()).await.unwrap();
+    assert_eq!(out["invalid"], 1, "{out}");
+    let inbox = s.inbox().await;
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
     assert!(
-        err.to_string().starts_with("access denied: ListPublicKeys"),
-        "{err}"
+        inbox[0].1.contains("INVALID: public key not found in region us-east-1 (ListPublicKeys refused: access denied"),
+        "{}",
+        inbox[0].1
     );
 
     // A listed log file whose body is cut short in transit.
