@@ -88,8 +88,9 @@ pub const ROUTER_FUNCTION_ARN: &str = "TRAILGUARD_ROUTER_FUNCTION_ARN";
 /// The log group the router subscribes to (default: the group of
 /// `TRAILGUARD_CLOUDWATCH_LOGS_GROUP_ARN`).
 pub const ROUTER_LOG_GROUP: &str = "TRAILGUARD_ROUTER_LOG_GROUP";
-/// `true` when the log buckets must have Object Lock with a default retention.
-pub const OBJECT_LOCK_REQUIRED: &str = "TRAILGUARD_OBJECT_LOCK_REQUIRED";
+/// Days of default Object Lock retention the log buckets must have (unset:
+/// the lock's state is reported, not required).
+pub const OBJECT_LOCK_MIN_DAYS: &str = "TRAILGUARD_OBJECT_LOCK_MIN_DAYS";
 
 /// A variable that is set but unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -474,8 +475,37 @@ pub fn watchdog_from(get: impl Fn(&str) -> Option<String>) -> Result<WatchdogCon
         validator_queue_url: text(VALIDATOR_QUEUE_URL),
         router_function_arn: text(ROUTER_FUNCTION_ARN),
         router_log_group: text(ROUTER_LOG_GROUP),
-        object_lock_required: flag(OBJECT_LOCK_REQUIRED, false)?,
+        object_lock_min_days: match text(OBJECT_LOCK_MIN_DAYS) {
+            None => None,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if (1..=36500).contains(&n) => Some(n),
+                _ => {
+                    return Err(err(
+                        OBJECT_LOCK_MIN_DAYS,
+                        &v,
+                        "expected days, 1 to 36500".into(),
+                    ))
+                }
+            },
+        },
     };
+    // A feed half-configured would be a check that silently never runs.
+    if chain.validator_queue_url.is_some() && chain.validator_rule.is_none() {
+        return Err(err(
+            VALIDATOR_QUEUE_URL,
+            chain.validator_queue_url.as_deref().unwrap_or_default(),
+            format!("set without {VALIDATOR_RULE}: the queue is checked as the rule's target"),
+        ));
+    }
+    if chain.router_function_arn.is_some() && chain.log_group(&req).is_none() {
+        return Err(err(
+            ROUTER_FUNCTION_ARN,
+            chain.router_function_arn.as_deref().unwrap_or_default(),
+            format!(
+                "set without {ROUTER_LOG_GROUP} or {CLOUDWATCH_LOGS_GROUP_ARN}: no log group to check its subscription on"
+            ),
+        ));
+    }
     if let Some(q) = &chain.validator_queue_url {
         if !q.starts_with("https://") && !q.starts_with("http://") {
             return Err(err(

@@ -512,12 +512,28 @@ async fn a_refused_chain_read_fails_only_its_check() {
             .any(|(_, b)| b.contains("cannot read the bucket policy")),
         "{inbox:?}"
     );
-    // S3 down beyond the retries: the pass fails (and is retried).
+    // S3 down beyond the retries while the trail is stopped: the trail is
+    // still restarted and the person told, then the pass fails (and is
+    // retried).
+    s.emu.control("DELETE", "/_trailguard/faults", &json!({}));
+    s.ct.stop_logging().name("main-trail").send().await.unwrap();
     s.emu
         .faults(json!([{"service": "s3", "operation": "GetBucketVersioning",
         "status": 503, "code": "SlowDown", "message": "later", "count": 0}]));
     let e = s.dog.handle(scheduled()).await.unwrap_err();
     assert!(matches!(e, PassError::Port(_)), "{e}");
+    assert!(logging(&s).await, "the StopLogging repair was made");
+    let inbox = received(&s).await;
+    assert!(
+        inbox
+            .iter()
+            .any(|(subject, _)| subject.contains("logging on main-trail")),
+        "{inbox:?}"
+    );
+    assert!(
+        inbox.iter().any(|(_, b)| b.contains("AWS unavailable")),
+        "{inbox:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

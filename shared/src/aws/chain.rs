@@ -170,6 +170,7 @@ impl GuardChain for ChainApi {
             .map_err(|e| port_error("DescribeRule", rule, &e))?;
         let mut targets = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen: Vec<String> = Vec::new();
         loop {
             let page = self
                 .events
@@ -182,7 +183,11 @@ impl GuardChain for ChainApi {
                 .map_err(|e| port_error("ListTargetsByRule", rule, &e))?;
             targets.extend(page.targets().iter().map(|t| t.arn().to_string()));
             match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                // A token seen before would loop forever: stop at it.
+                Some(t) if !t.is_empty() && !seen.iter().any(|x| x == t) => {
+                    seen.push(t.to_string());
+                    token = Some(t.to_string())
+                }
                 _ => break,
             }
         }
@@ -193,6 +198,7 @@ impl GuardChain for ChainApi {
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_else(|| "UNKNOWN".into()),
             targets,
+            event_pattern: described.event_pattern().map(str::to_string),
         })
     }
 
@@ -237,6 +243,7 @@ impl GuardChain for ChainApi {
     ) -> Result<Vec<SubscriptionFilter>, PortError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen: Vec<String> = Vec::new();
         loop {
             let page = self
                 .logs
@@ -252,10 +259,15 @@ impl GuardChain for ChainApi {
                     .map(|f| SubscriptionFilter {
                         name: f.filter_name().unwrap_or_default().to_string(),
                         destination_arn: f.destination_arn().unwrap_or_default().to_string(),
+                        pattern: f.filter_pattern().unwrap_or_default().to_string(),
                     }),
             );
             match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                // A token seen before would loop forever: stop at it.
+                Some(t) if !t.is_empty() && !seen.iter().any(|x| x == t) => {
+                    seen.push(t.to_string());
+                    token = Some(t.to_string())
+                }
                 _ => break,
             }
         }

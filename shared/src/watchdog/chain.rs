@@ -14,8 +14,10 @@
 //! [`RuleFacts`], [`QueueFacts`] and [`SubscriptionFilter`]s, each read
 //! with its own result, and out come [`CheckResult`]s. A read that was
 //! refused (AccessDenied, NotFound...) is a finding for the checks that
-//! needed it; an infrastructure failure fails the pass
-//! ([`ChainError`]), as everywhere else.
+//! needed it. An infrastructure failure (throttling, 5xx after the SDK's
+//! retries) is a `failed` result too, and is handed back as the pass's
+//! outage: the pass still repairs the trails and publishes, then fails so
+//! that it is retried (an S3 outage must never stop a StopLogging repair).
 
 use serde_json::Value;
 
@@ -78,6 +80,8 @@ pub struct RuleFacts {
     pub state: String,
     /// The ARNs of its targets.
     pub targets: Vec<String>,
+    /// Its `EventPattern` (JSON), if it has one.
+    pub event_pattern: Option<String>,
 }
 
 /// An SQS queue that exists (`GetQueueAttributes`).
@@ -94,6 +98,8 @@ pub struct SubscriptionFilter {
     pub name: String,
     /// `destinationArn`: the Lambda function, stream or destination.
     pub destination_arn: String,
+    /// `filterPattern` (empty: every event).
+    pub pattern: String,
 }
 
 /// The deployment's links that are not found on a trail: what feeds the
@@ -111,10 +117,10 @@ pub struct ChainConfig {
     /// The log group the router subscribes to (name); defaults to the
     /// group of [`Requirements::cloudwatch_logs_group_arn`].
     pub router_log_group: Option<String>,
-    /// Object Lock must be on the log buckets (the template's CreateTrail
-    /// mode turns it on); without it, its absence is reported but not
-    /// alerted.
-    pub object_lock_required: bool,
+    /// Object Lock must be on the log buckets with a default retention of
+    /// at least this many days (the template's CreateTrail mode turns it
+    /// on); `None`: its state is reported but not alerted.
+    pub object_lock_min_days: Option<i64>,
 }
 
 impl ChainConfig {
@@ -135,12 +141,6 @@ pub fn log_group_name(arn: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-/// A read failed in a way that is not a finding: the pass fails and is
-/// retried.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(transparent)]
-pub struct ChainError(pub PortError);
-
 /// Whether a refused read is a finding rather than a failure to retry.
 fn finding(e: &PortError) -> bool {
     matches!(
@@ -158,23 +158,26 @@ fn result(resource: &str, check: CheckName, status: CheckStatus, detail: String)
     }
 }
 
-/// The read's value, a `Failed` result for a refused read, or the pass's
-/// error for an infrastructure failure.
+/// The read's value, or a `Failed` result; an outage is also kept in
+/// `outage` for the pass to fail on once it has acted.
 fn read<'a, T>(
     fact: &'a Result<T, PortError>,
     resource: &str,
     check: CheckName,
     what: &str,
-) -> Result<Result<&'a T, CheckResult>, ChainError> {
+    outage: &mut Option<PortError>,
+) -> Result<&'a T, CheckResult> {
     match fact {
-        Ok(v) => Ok(Ok(v)),
-        Err(e) if finding(e) => Ok(Err(result(
-            resource,
-            check,
-            CheckStatus::Failed,
-            format!("cannot read {what}: {e}"),
-        ))),
-        Err(e) => Err(ChainError(e.clone())),
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let detail = if finding(e) {
+                format!("cannot read {what}: {e}")
+            } else {
+                outage.get_or_insert_with(|| e.clone());
+                format!("cannot read {what} (AWS unavailable; the pass fails and is retried): {e}")
+            };
+            Err(result(resource, check, CheckStatus::Failed, detail))
+        }
     }
 }
 
@@ -193,8 +196,10 @@ pub struct Delivery {
     pub prefix: Option<String>,
     /// The account folder CloudTrail writes under (the trail's owner).
     pub account: String,
-    /// An organization trail also writes under `AWSLogs/o-.../`.
+    /// An organization trail writes under `AWSLogs/o-ID/ACCOUNT/`.
     pub organization: bool,
+    /// The trail's home region (the sample keys' region folder).
+    pub home_region: String,
 }
 
 /// The bucket checks of one log bucket, for the trails that deliver to it.
@@ -203,7 +208,8 @@ pub fn bucket_checks(
     deliveries: &[Delivery],
     req: &Requirements,
     chain: &ChainConfig,
-) -> Result<Vec<CheckResult>, ChainError> {
+    outage: &mut Option<PortError>,
+) -> Vec<CheckResult> {
     let partition = deliveries
         .first()
         .map(|d| d.partition.as_str())
@@ -213,7 +219,7 @@ pub fn bucket_checks(
     let on = |c: CheckName| req.mode(c) != Mode::Off;
     if on(CheckName::BucketEvents) {
         out.push(
-            match read(&facts.eventbridge, &arn, CheckName::BucketEvents, "the bucket's notification configuration")? {
+            match read(&facts.eventbridge, &arn, CheckName::BucketEvents, "the bucket's notification configuration", outage) {
                 Err(r) => r,
                 Ok(true) => result(&arn, CheckName::BucketEvents, CheckStatus::Ok,
                     "the bucket sends its object events to EventBridge".into()),
@@ -224,7 +230,7 @@ pub fn bucket_checks(
     }
     if on(CheckName::BucketVersioning) {
         out.push(
-            match read(&facts.versioning, &arn, CheckName::BucketVersioning, "the bucket's versioning")? {
+            match read(&facts.versioning, &arn, CheckName::BucketVersioning, "the bucket's versioning", outage) {
                 Err(r) => r,
                 Ok(Some(s)) if s == "Enabled" => result(&arn, CheckName::BucketVersioning, CheckStatus::Ok,
                     "versioning is enabled".into()),
@@ -236,7 +242,7 @@ pub fn bucket_checks(
     }
     if on(CheckName::BucketPublicAccess) {
         out.push(
-            match read(&facts.public_access, &arn, CheckName::BucketPublicAccess, "the bucket's public access block")? {
+            match read(&facts.public_access, &arn, CheckName::BucketPublicAccess, "the bucket's public access block", outage) {
                 Err(r) => r,
                 Ok(None) => result(&arn, CheckName::BucketPublicAccess, CheckStatus::Drift,
                     "the bucket has no public access block: a policy or ACL could make the audit trail public (expected: all four settings on)".into()),
@@ -264,7 +270,7 @@ pub fn bucket_checks(
     }
     if on(CheckName::BucketPolicy) {
         out.push(
-            match read(&facts.policy, &arn, CheckName::BucketPolicy, "the bucket policy")? {
+            match read(&facts.policy, &arn, CheckName::BucketPolicy, "the bucket policy", outage) {
                 Err(r) => r,
                 Ok(None) => result(&arn, CheckName::BucketPolicy, CheckStatus::Drift,
                     "the bucket has no policy: CloudTrail cannot check its ACL or write log files to it".into()),
@@ -278,38 +284,54 @@ pub fn bucket_checks(
     }
     if on(CheckName::ObjectLock) {
         out.push(
-            match read(&facts.object_lock, &arn, CheckName::ObjectLock, "the bucket's Object Lock configuration")? {
+            match read(&facts.object_lock, &arn, CheckName::ObjectLock, "the bucket's Object Lock configuration", outage) {
                 Err(r) => r,
                 Ok(Some(l)) if l.enabled => {
+                    // A year of retention is 365 days as S3 counts it
+                    // ("Years" in DefaultRetention); the lower figure is
+                    // the one compared, so a leap day never passes a
+                    // shortened retention.
+                    let days = l.days.map(i64::from).or(l.years.map(|y| i64::from(y) * 365));
                     let retention = match (&l.mode, l.days, l.years) {
                         (Some(m), Some(d), _) => format!("default retention {m} for {d} days"),
                         (Some(m), _, Some(y)) => format!("default retention {m} for {y} years"),
                         _ => "no default retention: objects are locked only when a writer asks".into(),
                     };
-                    let status = if chain.object_lock_required && l.mode.is_none() {
-                        CheckStatus::Drift
-                    } else {
-                        CheckStatus::Ok
+                    let short = match (chain.object_lock_min_days, l.mode.is_some(), days) {
+                        (Some(_), false, _) | (Some(_), true, None) => true,
+                        (Some(min), true, Some(d)) => d < min,
+                        (None, _, _) => false,
                     };
-                    result(&arn, CheckName::ObjectLock, status, format!("Object Lock is enabled, {retention}"))
+                    let (status, expected) = match (short, chain.object_lock_min_days) {
+                        (true, Some(min)) => (CheckStatus::Drift, format!(" (expected: a default retention of at least {min} days)")),
+                        _ => (CheckStatus::Ok, String::new()),
+                    };
+                    result(&arn, CheckName::ObjectLock, status, format!("Object Lock is enabled, {retention}{expected}"))
                 }
-                Ok(_) if chain.object_lock_required => result(&arn, CheckName::ObjectLock, CheckStatus::Drift,
+                Ok(_) if chain.object_lock_min_days.is_some() => result(&arn, CheckName::ObjectLock, CheckStatus::Drift,
                     "Object Lock is off: a privileged user can delete every version of a log file (expected: enabled with a default retention)".into()),
                 Ok(_) => result(&arn, CheckName::ObjectLock, CheckStatus::Ok,
                     "Object Lock is off (not required here): versioning keeps overwritten log files, but a privileged user can still delete every version".into()),
             },
         );
     }
-    Ok(out)
+    out
 }
 
 /// Whether a bucket policy still lets CloudTrail deliver: an `Allow` to
 /// `cloudtrail.amazonaws.com` of `s3:GetBucketAcl` on the bucket and of
-/// `s3:PutObject` on each delivery's folder, and no `Deny` without a
-/// condition that would refuse that write (CloudTrail User Guide, "Amazon
-/// S3 bucket policy for CloudTrail"). Conditions on the `Allow`s are not
-/// evaluated (a wrong `aws:SourceArn` shows as the trail's delivery error,
-/// which the `delivery` check reports).
+/// `s3:PutObject` on each delivery's log and digest objects, and no `Deny`
+/// that would refuse either (CloudTrail User Guide, "Amazon S3 bucket
+/// policy for CloudTrail").
+///
+/// Conditions on the `Allow`s are not evaluated (a wrong `aws:SourceArn`
+/// shows as the trail's delivery error, which the `delivery` check
+/// reports). A `Deny` with a condition counts as refusing CloudTrail unless
+/// every condition is one known to spare it (`aws:SecureTransport` false:
+/// CloudTrail writes over TLS): the side that can never report a blocked
+/// delivery as fine. An organization trail's ID is not in DescribeTrails,
+/// so any `o-` folder the policy names is taken for it (documented as open
+/// in docs/aws-behavior.md).
 pub fn policy_problems(text: &str, bucket: &str, deliveries: &[Delivery]) -> Result<(), String> {
     let doc: Value =
         serde_json::from_str(text).map_err(|e| format!("the bucket policy is not JSON: {e}"))?;
@@ -324,6 +346,12 @@ pub fn policy_problems(text: &str, bucket: &str, deliveries: &[Delivery]) -> Res
         .unwrap_or("aws");
     let bucket_arn = bucket_arn(partition, bucket);
     let mut problems = Vec::new();
+    let sid = |s: &Value| {
+        s.get("Sid")
+            .and_then(Value::as_str)
+            .unwrap_or("(no Sid)")
+            .to_string()
+    };
     if !statements
         .iter()
         .any(|s| grants(s, "Allow", "s3:GetBucketAcl", &bucket_arn))
@@ -332,50 +360,70 @@ pub fn policy_problems(text: &str, bucket: &str, deliveries: &[Delivery]) -> Res
             "no statement allows cloudtrail.amazonaws.com s3:GetBucketAcl on {bucket_arn}"
         ));
     }
+    if let Some(s) = statements
+        .iter()
+        .find(|s| denies(s, "s3:GetBucketAcl", &bucket_arn))
+    {
+        problems.push(format!(
+            "statement {} denies CloudTrail's check of the bucket ACL",
+            sid(s)
+        ));
+    }
     for d in deliveries {
         let prefix = d
             .prefix
             .as_deref()
             .map(|p| format!("{}/", p.trim_end_matches('/')))
             .unwrap_or_default();
-        // An organization trail writes under AWSLogs/o-ID/ (the CloudTrail
-        // User Guide's organization-trail bucket policy); its ID is not in
-        // DescribeTrails, so the grant is tried on a sample o- folder with
-        // the policy's own wildcards and IDs matched below.
         let root = if d.organization {
             format!("{bucket_arn}/{prefix}AWSLogs/o-")
         } else {
             format!("{bucket_arn}/{prefix}AWSLogs/{}/", d.account)
         };
-        // Log files and digests: both must be writable.
-        for folder in ["CloudTrail", "CloudTrail-Digest"] {
-            let sample = |s: &Value| {
+        // Log files and digests: both must be writable. The objects tried
+        // are keys as CloudTrail names them (region and day folders, file
+        // name), in the trail's home region.
+        for (folder, sample) in [
+            ("CloudTrail", format!("us-east-1/2026/01/15/{0}_CloudTrail_us-east-1_20260115T0005Z_a1B2c3D4e5F6g7H8.json.gz", d.account)),
+            ("CloudTrail-Digest", format!("us-east-1/2026/01/15/{0}_CloudTrail-Digest_us-east-1_trail_us-east-1_20260115T010000Z.json.gz", d.account)),
+        ] {
+            let region = &d.home_region;
+            let sample = sample.replace("us-east-1", region);
+            let objects = |s: &Value| -> Vec<String> {
                 if d.organization {
-                    org_samples(s, &root, &d.account, folder)
+                    org_ids(s)
+                        .into_iter()
+                        .map(|id| format!("{root}{id}/{}/{folder}/{sample}", d.account))
+                        .collect()
                 } else {
-                    vec![format!("{root}{folder}/x")]
+                    vec![format!("{root}{folder}/{sample}")]
                 }
             };
-            let allowed = statements.iter().any(|s| {
-                sample(s)
+            let shown = if d.organization {
+                format!("{root}ID/{}/{folder}/", d.account)
+            } else {
+                format!("{root}{folder}/")
+            };
+            if !statements.iter().any(|s| {
+                objects(s)
                     .iter()
                     .any(|o| grants(s, "Allow", "s3:PutObject", o))
-            });
-            if !allowed {
-                problems.push(format!(
-                    "no statement allows cloudtrail.amazonaws.com s3:PutObject on {root}{}{folder}/",
-                    if d.organization { "ID/ACCOUNT/" } else { "" }
-                ));
-            }
-            if let Some(s) = statements.iter().find(|s| {
-                s.get("Condition").is_none()
-                    && sample(s)
-                        .iter()
-                        .any(|o| grants(s, "Deny", "s3:PutObject", o))
             }) {
                 problems.push(format!(
-                    "statement {} denies CloudTrail's writes to {root}{folder}/",
-                    s.get("Sid").and_then(Value::as_str).unwrap_or("(no Sid)"),
+                    "no statement allows cloudtrail.amazonaws.com s3:PutObject on {shown}"
+                ));
+            }
+            let deny_objects: Vec<String> = if d.organization {
+                vec![format!("{root}0000000000/{}/{folder}/{sample}", d.account)]
+            } else {
+                vec![format!("{root}{folder}/{sample}")]
+            };
+            if let Some(s) = statements.iter().find(|s| {
+                deny_objects.iter().chain(objects(s).iter()).any(|o| denies(s, "s3:PutObject", o))
+            }) {
+                problems.push(format!(
+                    "statement {} denies CloudTrail's writes to {shown}",
+                    sid(s)
                 ));
             }
         }
@@ -390,11 +438,10 @@ pub fn policy_problems(text: &str, bucket: &str, deliveries: &[Delivery]) -> Res
     }
 }
 
-/// Sample object ARNs of an organization trail's folder for one
-/// statement: `AWSLogs/o-ID/ACCOUNT/FOLDER/x` for each organization ID the
-/// statement's resources name (the ID is not known here), or a made-up ID
-/// for resources that only use wildcards there.
-fn org_samples(s: &Value, root: &str, account: &str, folder: &str) -> Vec<String> {
+/// The organization IDs a statement's resources name under `AWSLogs/o-`
+/// (without the `o-`), plus a made-up one for resources that use a
+/// wildcard there.
+fn org_ids(s: &Value) -> Vec<String> {
     let mut ids: Vec<String> = s
         .get("Resource")
         .map(strings)
@@ -406,42 +453,67 @@ fn org_samples(s: &Value, root: &str, account: &str, folder: &str) -> Vec<String
         .map(str::to_string)
         .collect();
     ids.push("0000000000".into());
-    ids.into_iter()
-        .map(|id| format!("{root}{id}/{account}/{folder}/x"))
-        .collect()
+    ids
+}
+
+/// Whether a `Deny` statement refuses CloudTrail `action` on `resource`:
+/// it covers the request, and has no condition or only conditions known to
+/// spare CloudTrail's write.
+fn denies(s: &Value, action: &str, resource: &str) -> bool {
+    if !grants(s, "Deny", action, resource) {
+        return false;
+    }
+    match s.get("Condition").and_then(Value::as_object) {
+        None => true,
+        Some(ops) => !ops.iter().all(|(op, keys)| {
+            keys.as_object().is_some_and(|keys| {
+                keys.iter().all(|(k, v)| {
+                    op == "Bool"
+                        && k.eq_ignore_ascii_case("aws:SecureTransport")
+                        && strings(v) == ["false"]
+                })
+            })
+        }),
+    }
 }
 
 /// Whether a statement of `effect` covers CloudTrail doing `action` on
-/// `resource` (principal, action and resource wildcards honoured;
-/// `NotPrincipal`/`NotAction`/`NotResource` statements are counted as
-/// covering only for a `Deny`, the side that can never hide a problem).
+/// `resource`: each of principal, action and resource matches (wildcards
+/// honoured), or, for its `Not` form, does not.
 fn grants(s: &Value, effect: &str, action: &str, resource: &str) -> bool {
     if s.get("Effect").and_then(Value::as_str) != Some(effect) {
         return false;
     }
-    let negated = s.get("NotPrincipal").is_some()
-        || s.get("NotAction").is_some()
-        || s.get("NotResource").is_some();
-    if negated {
-        return effect == "Deny";
-    }
-    let principal_ok = match s.get("Principal") {
-        Some(Value::String(p)) => p == "*",
-        Some(Value::Object(m)) => {
+    let principal_names = |p: &Value| match p {
+        Value::String(p) => p == "*",
+        Value::Object(m) => {
             m.get("AWS").is_some_and(|v| strings(v).contains(&"*"))
                 || m.get("Service")
                     .is_some_and(|v| strings(v).contains(&"cloudtrail.amazonaws.com"))
         }
         _ => false,
     };
-    let action_ok = s.get("Action").is_some_and(|v| {
+    let principal_ok = match (s.get("Principal"), s.get("NotPrincipal")) {
+        (Some(p), _) => principal_names(p),
+        (None, Some(np)) => !principal_names(np),
+        (None, None) => false,
+    };
+    let action_matches = |v: &Value| {
         strings(v)
             .iter()
             .any(|a| glob(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
-    });
-    let resource_ok = s
-        .get("Resource")
-        .is_some_and(|v| strings(v).iter().any(|r| glob(r, resource)));
+    };
+    let action_ok = match (s.get("Action"), s.get("NotAction")) {
+        (Some(a), _) => action_matches(a),
+        (None, Some(na)) => !action_matches(na),
+        (None, None) => false,
+    };
+    let resource_matches = |v: &Value| strings(v).iter().any(|r| glob(r, resource));
+    let resource_ok = match (s.get("Resource"), s.get("NotResource")) {
+        (Some(r), _) => resource_matches(r),
+        (None, Some(nr)) => !resource_matches(nr),
+        (None, None) => false,
+    };
     principal_ok && action_ok && resource_ok
 }
 
@@ -476,115 +548,181 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-/// The validator's feed: the EventBridge rule enabled and sending to the
-/// queue, and the queue there.
+/// The validator's feed: the EventBridge rule enabled, still matching the
+/// log bucket's object events, sending to the queue, and the queue there.
+/// Reported under the configured rule (name or ARN), so that one problem
+/// keeps one identity in the alert state whatever the rule's state.
 pub fn validator_feed(
     rule_name: &str,
     rule: &Result<RuleFacts, PortError>,
+    buckets: &[&str],
     queue_url: Option<&str>,
     queue: Option<&Result<QueueFacts, PortError>>,
-) -> Result<CheckResult, ChainError> {
+    outage: &mut Option<PortError>,
+) -> CheckResult {
     let c = CheckName::ValidatorFeed;
+    let drift = |detail: String| result(rule_name, c, CheckStatus::Drift, detail);
     let missing = |e: &PortError| matches!(e, PortError::NotFound { .. });
     let rule = match rule {
         Err(e) if missing(e) => {
-            return Ok(result(rule_name, c, CheckStatus::Drift, format!(
-                "the EventBridge rule {rule_name} that feeds the integrity validator is gone: no new log file or digest is checked as it lands")))
+            return drift(format!(
+                "the EventBridge rule {rule_name} that feeds the integrity validator is gone: no new log file or digest is checked as it lands"
+            ))
         }
-        other => match read(other, rule_name, c, "the validator's EventBridge rule")? {
-            Err(r) => return Ok(r),
+        other => match read(other, rule_name, c, "the validator's EventBridge rule", outage) {
+            Err(r) => return r,
             Ok(r) => r,
         },
     };
     if !rule.state.starts_with("ENABLED") {
-        return Ok(result(&rule.arn, c, CheckStatus::Drift, format!(
-            "the EventBridge rule that feeds the integrity validator is {}: no new log file or digest is checked as it lands", rule.state)));
-    }
-    let (Some(url), Some(queue)) = (queue_url, queue) else {
-        return Ok(result(
-            &rule.arn,
-            c,
-            CheckStatus::Ok,
-            "the validator's EventBridge rule is enabled".into(),
+        return drift(format!(
+            "the EventBridge rule that feeds the integrity validator is {}: no new log file or digest is checked as it lands",
+            rule.state
         ));
+    }
+    if let Some(why) = pattern_problem(rule.event_pattern.as_deref(), buckets) {
+        return drift(format!(
+            "the validator's EventBridge rule no longer matches the log bucket's object events: {why}"
+        ));
+    }
+    let targets = || {
+        if rule.targets.is_empty() {
+            "none".to_string()
+        } else {
+            rule.targets.join(", ")
+        }
+    };
+    let (Some(url), Some(queue)) = (queue_url, queue) else {
+        return if rule.targets.is_empty() {
+            drift("the validator's EventBridge rule has no target: its events go nowhere".into())
+        } else {
+            result(
+                rule_name,
+                c,
+                CheckStatus::Ok,
+                format!(
+                    "the validator's EventBridge rule is enabled and sends to {}",
+                    targets()
+                ),
+            )
+        };
     };
     let queue = match queue {
         Err(e) if missing(e) => {
-            return Ok(result(
-                &rule.arn,
-                c,
-                CheckStatus::Drift,
-                format!("the queue {url} between the rule and the integrity validator is gone"),
+            return drift(format!(
+                "the queue {url} between the rule and the integrity validator is gone"
             ))
         }
-        other => match read(other, &rule.arn, c, "the validator's queue")? {
-            Err(r) => return Ok(r),
+        other => match read(other, rule_name, c, "the validator's queue", outage) {
+            Err(r) => return r,
             Ok(q) => q,
         },
     };
     if !rule.targets.iter().any(|t| t == &queue.arn) {
-        return Ok(result(
-            &rule.arn,
-            c,
-            CheckStatus::Drift,
-            format!(
-                "the validator's EventBridge rule no longer sends to its queue {} (targets: {})",
-                queue.arn,
-                if rule.targets.is_empty() {
-                    "none".to_string()
-                } else {
-                    rule.targets.join(", ")
-                }
-            ),
+        return drift(format!(
+            "the validator's EventBridge rule no longer sends to its queue {} (targets: {})",
+            queue.arn,
+            targets()
         ));
     }
-    Ok(result(
-        &rule.arn,
+    result(
+        rule_name,
         c,
         CheckStatus::Ok,
         format!(
             "the validator's EventBridge rule is enabled and sends to {}",
             queue.arn
         ),
-    ))
+    )
+}
+
+/// Why an EventBridge pattern would not pass the log buckets' "Object
+/// Created" events from `aws.s3`, if it would not. Only the fields the
+/// template's pattern uses are read (`source`, `detail-type`,
+/// `detail.bucket.name`); a pattern that cannot be read is a problem
+/// (the one answer that cannot hide a cut feed).
+pub fn pattern_problem(pattern: Option<&str>, buckets: &[&str]) -> Option<String> {
+    let Some(text) = pattern else {
+        return Some("the rule has no event pattern (a schedule?)".into());
+    };
+    let doc: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("its pattern is not JSON: {e}")),
+    };
+    // A field the pattern leaves out matches anything; one it names must
+    // list the value.
+    let lists = |v: &Value, want: &str| match v {
+        Value::Null => true,
+        Value::Array(a) => a.iter().any(|x| x.as_str() == Some(want)),
+        _ => false,
+    };
+    if !lists(&doc["source"], "aws.s3") {
+        return Some(format!("its source is {}, not aws.s3", doc["source"]));
+    }
+    if !lists(&doc["detail-type"], "Object Created") {
+        return Some(format!(
+            "its detail-type is {}, without \"Object Created\"",
+            doc["detail-type"]
+        ));
+    }
+    let names = &doc["detail"]["bucket"]["name"];
+    if let Some(b) = buckets.iter().find(|b| !lists(names, b)) {
+        return Some(format!("its bucket names are {names}, without {b}"));
+    }
+    None
 }
 
 /// The router's feed: a subscription filter on the trail's log group to
-/// the router function.
+/// the router function, passing every event (the template's empty pattern).
 pub fn router_subscription(
     log_group: &str,
     filters: &Result<Vec<SubscriptionFilter>, PortError>,
     router_arn: &str,
-) -> Result<CheckResult, ChainError> {
+    outage: &mut Option<PortError>,
+) -> CheckResult {
     let c = CheckName::RouterSubscription;
     if let Err(PortError::NotFound { .. }) = filters {
-        return Ok(result(
+        return result(
             log_group,
             c,
             CheckStatus::Drift,
             format!("the log group {log_group} is gone: the alert router receives no event"),
-        ));
+        );
     }
     let filters = match read(
         filters,
         log_group,
         c,
         "the log group's subscription filters",
-    )? {
-        Err(r) => return Ok(r),
+        outage,
+    ) {
+        Err(r) => return r,
         Ok(f) => f,
     };
     // A qualified ARN (`:alias` or `:version`) still names the function.
     let unqualified = |a: &str| a.splitn(8, ':').take(7).collect::<Vec<_>>().join(":");
     let want = unqualified(router_arn);
-    Ok(match filters.iter().find(|f| unqualified(&f.destination_arn) == want) {
+    let listed = || {
+        if filters.is_empty() {
+            "none".to_string()
+        } else {
+            filters
+                .iter()
+                .map(|f| format!("{} -> {}", f.name, f.destination_arn))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    match filters.iter().find(|f| unqualified(&f.destination_arn) == want) {
+        Some(f) if !f.pattern.trim().is_empty() => result(log_group, c, CheckStatus::Drift, format!(
+            "subscription filter {} to the alert router passes only events matching {:?}: the detections see only those (expected: an empty pattern, every event)",
+            f.name, f.pattern)),
         Some(f) => result(log_group, c, CheckStatus::Ok, format!(
-            "subscription filter {} sends the log group to the alert router", f.name)),
+            "subscription filter {} sends every event of the log group to the alert router", f.name)),
         None => result(log_group, c, CheckStatus::Drift, format!(
             "no subscription filter on {log_group} sends to the alert router {router_arn}: detections see nothing (filters: {})",
-            if filters.is_empty() { "none".to_string() } else {
-                filters.iter().map(|f| format!("{} -> {}", f.name, f.destination_arn)).collect::<Vec<_>>().join(", ") })),
-    })
+            listed())),
+    }
 }
 
 #[cfg(test)]

@@ -510,8 +510,11 @@ pub async fn run<C: TrailControl, G: GuardChain, S: StateStore, N: Notifier>(
         work.push((t, seen.status, seen.outcomes));
     }
     // The chain outside the trails: read and reported, never repaired.
+    let mut chain_outage = None;
     if let Some(g) = chain {
-        observed.extend(observe_chain(g, &buckets, cfg).await?);
+        let (results, outage) = observe_chain(g, &buckets, cfg).await;
+        observed.extend(results);
+        chain_outage = outage;
     }
     // 3. Plan on what was observed, and make it durable before repairing.
     let mut first = plan(&prev, &observed, now, cfg.renotify);
@@ -624,6 +627,10 @@ pub async fn run<C: TrailControl, G: GuardChain, S: StateStore, N: Notifier>(
     report.results = results;
     if cfg.dry_run {
         report.notices = plan(&prev, &report.results, now, cfg.renotify).notices;
+        if let Some(e) = chain_outage {
+            log_before_failing(&report);
+            return Err(e.into());
+        }
         return Ok(report);
     }
     // 5. Plan on the final results, save, publish, cross off.
@@ -664,7 +671,10 @@ pub async fn run<C: TrailControl, G: GuardChain, S: StateStore, N: Notifier>(
             state_error.get_or_insert(e);
         }
     }
-    if let Some(e) = infra {
+    // CloudTrail failing stopped the repairs; S3, EventBridge, SQS or
+    // CloudWatch Logs failing stopped only the chain's reads. Either way the
+    // pass acted and told first, and fails now so that it is retried.
+    if let Some(e) = infra.or(chain_outage) {
         log_before_failing(&report);
         return Err(e.into());
     }
@@ -686,6 +696,7 @@ fn deliveries(local: &[TrailInfo]) -> BTreeMap<String, Vec<Delivery>> {
                 prefix: t.s3_key_prefix.clone(),
                 account: t.account.clone(),
                 organization: t.is_organization_trail,
+                home_region: t.home_region.clone(),
             });
         }
     }
@@ -693,19 +704,35 @@ fn deliveries(local: &[TrailInfo]) -> BTreeMap<String, Vec<Delivery>> {
 }
 
 /// The chain's checks ([`chain`]): each log bucket, the validator's feed,
-/// the router's subscription, for those configured and not off.
+/// the router's subscription, for those configured and not off. An outage
+/// while reading is a `failed` result and is returned beside them: the pass
+/// goes on (repairs, notices) and fails at the end, so it is retried.
 async fn observe_chain<G: GuardChain>(
     g: &G,
     buckets: &BTreeMap<String, Vec<Delivery>>,
     cfg: &PassConfig,
-) -> Result<Vec<CheckResult>, PortError> {
+) -> (Vec<CheckResult>, Option<PortError>) {
     let req = &cfg.requirements;
     let on = |c: CheckName| req.mode(c) != Mode::Off;
     let mut out = Vec::new();
-    if CheckName::CHAIN[..5].iter().any(|c| on(*c)) {
+    let mut outage = None;
+    let bucket_checks = [
+        CheckName::BucketEvents,
+        CheckName::BucketVersioning,
+        CheckName::BucketPublicAccess,
+        CheckName::BucketPolicy,
+        CheckName::ObjectLock,
+    ];
+    if bucket_checks.into_iter().any(on) {
         for (bucket, deliveries) in buckets {
             let facts = g.bucket(bucket).await;
-            out.extend(chain::bucket_checks(&facts, deliveries, req, &cfg.chain).map_err(|e| e.0)?);
+            out.extend(chain::bucket_checks(
+                &facts,
+                deliveries,
+                req,
+                &cfg.chain,
+                &mut outage,
+            ));
         }
     }
     if let (true, Some(rule)) = (on(CheckName::ValidatorFeed), &cfg.chain.validator_rule) {
@@ -714,15 +741,15 @@ async fn observe_chain<G: GuardChain>(
             Some(url) => Some(g.queue(url).await),
             None => None,
         };
-        out.push(
-            chain::validator_feed(
-                rule,
-                &facts,
-                cfg.chain.validator_queue_url.as_deref(),
-                queue.as_ref(),
-            )
-            .map_err(|e| e.0)?,
-        );
+        let names: Vec<&str> = buckets.keys().map(String::as_str).collect();
+        out.push(chain::validator_feed(
+            rule,
+            &facts,
+            &names,
+            cfg.chain.validator_queue_url.as_deref(),
+            queue.as_ref(),
+            &mut outage,
+        ));
     }
     if let (true, Some(router), Some(group)) = (
         on(CheckName::RouterSubscription),
@@ -730,9 +757,14 @@ async fn observe_chain<G: GuardChain>(
         cfg.chain.log_group(req),
     ) {
         let filters = g.subscription_filters(&group).await;
-        out.push(chain::router_subscription(&group, &filters, router).map_err(|e| e.0)?);
+        out.push(chain::router_subscription(
+            &group,
+            &filters,
+            router,
+            &mut outage,
+        ));
     }
-    Ok(out)
+    (out, outage)
 }
 
 /// A pass that fails after it has acted still says what it did: the caller
