@@ -277,7 +277,55 @@ impl GuardChain for ChainApi {
 
 #[cfg(test)]
 mod tests {
-    use super::rule_parts;
+    use super::{absent, rule_parts};
+    use crate::ports::PortError;
+    use aws_sdk_s3::Client;
+    use aws_smithy_mocks::{mock, mock_client};
+
+    fn http(status: u16, body: &'static str) -> aws_sdk_s3::config::http::HttpResponse {
+        aws_sdk_s3::config::http::HttpResponse::new(
+            status.try_into().expect("status"),
+            aws_smithy_types::body::SdkBody::from(body),
+        )
+    }
+
+    /// S3's answers for a setting that is not there, a bucket that is not
+    /// there, and a bucket in another region (301 PermanentRedirect, the
+    /// same every pass: a finding, never an outage retried forever).
+    #[tokio::test]
+    async fn s3_answers_become_values_findings_or_outages() {
+        let no_policy = mock!(Client::get_bucket_policy).then_http_response(|| {
+            http(404, "<Error><Code>NoSuchBucketPolicy</Code><Message>The bucket policy does not exist</Message></Error>")
+        });
+        let s3 = mock_client!(aws_sdk_s3, [&no_policy]);
+        let r = s3.get_bucket_policy().bucket("b").send().await;
+        assert_eq!(
+            absent(r, "GetBucketPolicy", "b", &["NoSuchBucketPolicy"]).map(|o| o.is_some()),
+            Ok(false)
+        );
+
+        let no_bucket = mock!(Client::get_bucket_versioning).then_http_response(|| {
+            http(404, "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>")
+        });
+        let s3 = mock_client!(aws_sdk_s3, [&no_bucket]);
+        let r = s3.get_bucket_versioning().bucket("b").send().await;
+        assert!(matches!(
+            absent(r, "GetBucketVersioning", "b", &[]),
+            Err(PortError::NotFound { .. })
+        ));
+
+        let elsewhere = mock!(Client::get_bucket_versioning).then_http_response(|| {
+            http(301, "<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>")
+        });
+        let s3 = mock_client!(aws_sdk_s3, [&elsewhere]);
+        let r = s3.get_bucket_versioning().bucket("b").send().await;
+        match absent(r, "GetBucketVersioning", "b", &[]) {
+            Err(PortError::Rejected { message, .. }) => {
+                assert!(message.contains("another region"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn rule_names_and_buses_come_from_names_or_arns() {

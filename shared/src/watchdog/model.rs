@@ -568,24 +568,20 @@ impl CheckName {
         CheckName::RouterSubscription,
     ];
 
-    /// Every check.
-    pub const ALL: [CheckName; 15] = [
-        CheckName::Logging,
-        CheckName::Delivery,
-        CheckName::MultiRegion,
-        CheckName::GlobalServiceEvents,
-        CheckName::LogFileValidation,
-        CheckName::KmsEncryption,
-        CheckName::CloudwatchLogs,
-        CheckName::EventSelectors,
-        CheckName::BucketEvents,
-        CheckName::BucketVersioning,
-        CheckName::BucketPublicAccess,
-        CheckName::BucketPolicy,
-        CheckName::ObjectLock,
-        CheckName::ValidatorFeed,
-        CheckName::RouterSubscription,
-    ];
+    /// Every check: [`Self::TRAIL`], then [`Self::CHAIN`].
+    pub const ALL: [CheckName; 15] = {
+        let mut all = [CheckName::Logging; 15];
+        let mut i = 0;
+        while i < Self::TRAIL.len() {
+            all[i] = Self::TRAIL[i];
+            i += 1;
+        }
+        while i < all.len() {
+            all[i] = Self::CHAIN[i - Self::TRAIL.len()];
+            i += 1;
+        }
+        all
+    };
 
     /// The name used in results, configuration and alert state.
     pub fn as_str(self) -> &'static str {

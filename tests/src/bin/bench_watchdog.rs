@@ -46,6 +46,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let s3 = s3(&sdk);
             create_bucket(&s3, "bench-trail-logs").await;
             create_bucket(&s3, "bench-watchdog-state").await;
+            // The log bucket as deployed, so that the chain's checks of it
+            // are quiet too: public access blocked, CloudTrail's policy,
+            // object events to EventBridge.
+            use aws_sdk_s3::types::{NotificationConfiguration, PublicAccessBlockConfiguration};
+            s3.put_public_access_block()
+                .bucket("bench-trail-logs")
+                .public_access_block_configuration(
+                    PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .ignore_public_acls(true)
+                        .block_public_policy(true)
+                        .restrict_public_buckets(true)
+                        .build(),
+                )
+                .send()
+                .await?;
+            s3.put_bucket_policy()
+                .bucket("bench-trail-logs")
+                .policy(
+                    serde_json::json!({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                         "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::bench-trail-logs"},
+                        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::bench-trail-logs/AWSLogs/123456789012/*"}]})
+                    .to_string(),
+                )
+                .send()
+                .await?;
+            s3.put_bucket_notification_configuration()
+                .bucket("bench-trail-logs")
+                .notification_configuration(
+                    NotificationConfiguration::builder()
+                        .event_bridge_configuration(
+                            aws_sdk_s3::types::EventBridgeConfiguration::builder().build(),
+                        )
+                        .build(),
+                )
+                .send()
+                .await?;
             aws_sdk_sns::Client::new(&sdk)
                 .create_topic()
                 .name("bench-watchdog")
