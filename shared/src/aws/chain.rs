@@ -14,6 +14,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::error::port_error;
+use super::Pages;
 use crate::ports::{GuardChain, PortError};
 use crate::watchdog::chain::{
     BucketFacts, ObjectLock, PublicAccessBlock, QueueFacts, RuleFacts, SubscriptionFilter,
@@ -31,11 +32,8 @@ impl ChainApi {
     /// Clients from the shared SDK configuration (the function's region:
     /// the template keeps the bucket, rule, queue and log group there).
     pub fn new(sdk: &SdkConfig) -> Self {
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(sdk.endpoint_url().is_some())
-            .build();
         Self {
-            s3: aws_sdk_s3::Client::from_conf(s3),
+            s3: super::s3_client(sdk),
             events: aws_sdk_eventbridge::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
@@ -43,7 +41,9 @@ impl ChainApi {
     }
 }
 
-/// A "no such configuration" answer as `None`; no such bucket as NotFound.
+/// A "no such configuration" answer (one of `none_codes`) as `None`; any
+/// other error as [`port_error`] maps it (no such bucket: NotFound; a
+/// bucket in another region, 301: a refusal, the same every pass).
 fn absent<T, E>(
     r: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
     operation: &'static str,
@@ -56,23 +56,6 @@ where
     match r {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.code().is_some_and(|c| none_codes.contains(&c)) => Ok(None),
-        Err(e) if e.code() == Some("NoSuchBucket") => Err(PortError::NotFound {
-            operation,
-            resource: bucket.to_string(),
-            message: e.to_string(),
-        }),
-        // A bucket in another region answers 301 PermanentRedirect: the
-        // same every pass, so a finding, not a failure to retry forever.
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 301) => {
-            Err(PortError::Rejected {
-                operation,
-                resource: bucket.to_string(),
-                message: format!(
-                    "the bucket is in another region than this function ({})",
-                    e.code().unwrap_or("301")
-                ),
-            })
-        }
         Err(e) => Err(port_error(operation, bucket, &e)),
     }
 }
@@ -170,7 +153,7 @@ impl GuardChain for ChainApi {
             .map_err(|e| port_error("DescribeRule", rule, &e))?;
         let mut targets = Vec::new();
         let mut token: Option<String> = None;
-        let mut seen: Vec<String> = Vec::new();
+        let mut pages = Pages::default();
         loop {
             let page = self
                 .events
@@ -182,13 +165,9 @@ impl GuardChain for ChainApi {
                 .await
                 .map_err(|e| port_error("ListTargetsByRule", rule, &e))?;
             targets.extend(page.targets().iter().map(|t| t.arn().to_string()));
-            match page.next_token() {
-                // A token seen before would loop forever: stop at it.
-                Some(t) if !t.is_empty() && !seen.iter().any(|x| x == t) => {
-                    seen.push(t.to_string());
-                    token = Some(t.to_string())
-                }
-                _ => break,
+            token = pages.next(page.next_token());
+            if token.is_none() {
+                break;
             }
         }
         Ok(RuleFacts {
@@ -243,7 +222,7 @@ impl GuardChain for ChainApi {
     ) -> Result<Vec<SubscriptionFilter>, PortError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
-        let mut seen: Vec<String> = Vec::new();
+        let mut pages = Pages::default();
         loop {
             let page = self
                 .logs
@@ -262,13 +241,9 @@ impl GuardChain for ChainApi {
                         pattern: f.filter_pattern().unwrap_or_default().to_string(),
                     }),
             );
-            match page.next_token() {
-                // A token seen before would loop forever: stop at it.
-                Some(t) if !t.is_empty() && !seen.iter().any(|x| x == t) => {
-                    seen.push(t.to_string());
-                    token = Some(t.to_string())
-                }
-                _ => break,
+            token = pages.next(page.next_token());
+            if token.is_none() {
+                break;
             }
         }
         Ok(out)
@@ -282,12 +257,7 @@ mod tests {
     use aws_sdk_s3::Client;
     use aws_smithy_mocks::{mock, mock_client};
 
-    fn http(status: u16, body: &'static str) -> aws_sdk_s3::config::http::HttpResponse {
-        aws_sdk_s3::config::http::HttpResponse::new(
-            status.try_into().expect("status"),
-            aws_smithy_types::body::SdkBody::from(body),
-        )
-    }
+    use crate::aws::mock_http as http;
 
     /// S3's answers for a setting that is not there, a bucket that is not
     /// there, and a bucket in another region (301 PermanentRedirect, the
@@ -321,7 +291,7 @@ mod tests {
         let r = s3.get_bucket_versioning().bucket("b").send().await;
         match absent(r, "GetBucketVersioning", "b", &[]) {
             Err(PortError::Rejected { message, .. }) => {
-                assert!(message.contains("another region"), "{message}")
+                assert!(message.contains("PermanentRedirect"), "{message}")
             }
             other => panic!("{other:?}"),
         }

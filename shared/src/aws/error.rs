@@ -15,7 +15,11 @@ const DENIED: [&str; 6] = [
 ];
 
 /// Error codes that mean "no such thing" where the caller asked by name.
-const NOT_FOUND: [&str; 2] = ["TrailNotFoundException", "ResourceNotFoundException"];
+const NOT_FOUND: [&str; 3] = [
+    "TrailNotFoundException",
+    "ResourceNotFoundException",
+    "NoSuchBucket",
+];
 
 /// Error codes of a throttled call: retried, never a verdict.
 const THROTTLED: [&str; 7] = [
@@ -43,8 +47,13 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let message = DisplayErrorContext(e).to_string();
+    // A 4xx, or a redirect the SDK did not follow (S3's 301
+    // PermanentRedirect for a bucket in another region: "The bucket you
+    // are attempting to access must be addressed using the specified
+    // endpoint", Amazon S3 API Reference, "Error responses"), is the same
+    // answer next time.
     let client_error = match e {
-        SdkError::ServiceError(ctx) => (400..500).contains(&ctx.raw().status().as_u16()),
+        SdkError::ServiceError(ctx) => (300..500).contains(&ctx.raw().status().as_u16()),
         _ => false,
     };
     match e.code() {

@@ -45,6 +45,43 @@ pub fn timeouts(attempt: Duration) -> TimeoutConfig {
         .build()
 }
 
+/// An S3 client from the shared configuration: with a custom endpoint (the
+/// emulator) requests use path-style addressing. One place for every S3
+/// adapter (the log store, the state object, the chain's reads).
+pub(crate) fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build(),
+    )
+}
+
+/// Page tokens already followed, so that a service answering a token it
+/// gave before cannot hold a listing in a loop.
+#[derive(Default)]
+pub(crate) struct Pages {
+    seen: Vec<String>,
+}
+
+impl Pages {
+    /// The token to ask with next, `None` when the listing is done (no
+    /// token, an empty one, or one seen before).
+    pub(crate) fn next(&mut self, token: Option<&str>) -> Option<String> {
+        let t = token.filter(|t| !t.is_empty() && !self.seen.iter().any(|s| s == t))?;
+        self.seen.push(t.to_string());
+        Some(t.to_string())
+    }
+}
+
+/// A raw HTTP answer for aws-smithy-mocks, in the adapters' tests.
+#[cfg(test)]
+pub(crate) fn mock_http(status: u16, body: &'static str) -> aws_sdk_s3::config::http::HttpResponse {
+    aws_sdk_s3::config::http::HttpResponse::new(
+        status.try_into().expect("status"),
+        aws_smithy_types::body::SdkBody::from(body),
+    )
+}
+
 /// Loads the SDK configuration from the standard environment and files,
 /// with [`timeouts`]`(`[`ATTEMPT_TIMEOUT`]`)`.
 pub async fn load_config() -> SdkConfig {
@@ -79,5 +116,20 @@ impl WatchdogAdapters {
                 .map(|(bucket, key)| S3StateObject::new(sdk, bucket.clone(), key.clone())),
             notifier: cfg.topic.as_ref().map(|t| SnsNotifier::new(sdk, t.clone())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pages;
+
+    #[test]
+    fn a_listing_stops_at_no_token_an_empty_one_or_a_repeat() {
+        let mut pages = Pages::default();
+        assert_eq!(pages.next(Some("a")).as_deref(), Some("a"));
+        assert_eq!(pages.next(Some("b")).as_deref(), Some("b"));
+        assert_eq!(pages.next(Some("a")), None, "a token seen before");
+        assert_eq!(Pages::default().next(Some("")), None);
+        assert_eq!(Pages::default().next(None), None);
     }
 }

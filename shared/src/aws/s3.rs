@@ -30,12 +30,8 @@ impl S3Store {
     /// A store from the shared SDK configuration. With a custom endpoint (the
     /// emulator) requests use path-style addressing.
     pub fn new(config: &SdkConfig) -> Self {
-        let mut b = aws_sdk_s3::config::Builder::from(config);
-        if config.endpoint_url().is_some() {
-            b = b.force_path_style(true);
-        }
         Self {
-            client: Client::from_conf(b.build()),
+            client: super::s3_client(config),
             by_bucket: Arc::new(Mutex::new(HashMap::new())),
             single_region: config.endpoint_url().is_some(),
         }
@@ -244,12 +240,7 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client};
     use aws_smithy_types::byte_stream::ByteStream;
 
-    fn http(status: u16, body: &'static str) -> aws_sdk_s3::config::http::HttpResponse {
-        aws_sdk_s3::config::http::HttpResponse::new(
-            status.try_into().expect("status"),
-            aws_smithy_types::body::SdkBody::from(body),
-        )
-    }
+    use crate::aws::mock_http as http;
 
     #[tokio::test]
     async fn a_body_shorter_than_declared_is_a_failure_not_a_verdict() {

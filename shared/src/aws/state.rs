@@ -26,12 +26,8 @@ pub struct S3StateObject {
 impl S3StateObject {
     /// The object `key` in `bucket`.
     pub fn new(config: &SdkConfig, bucket: impl Into<String>, key: impl Into<String>) -> Self {
-        let conf = aws_sdk_s3::config::Builder::from(config)
-            // The emulator (and any custom endpoint) serves path-style.
-            .force_path_style(config.endpoint_url().is_some())
-            .build();
         Self {
-            client: Client::from_conf(conf),
+            client: super::s3_client(config),
             bucket: bucket.into(),
             key: key.into(),
         }

@@ -287,10 +287,11 @@ pub fn bucket_checks(
             match read(&facts.object_lock, &arn, CheckName::ObjectLock, "the bucket's Object Lock configuration", outage) {
                 Err(r) => r,
                 Ok(Some(l)) if l.enabled => {
-                    // A year of retention is 365 days as S3 counts it
-                    // ("Years" in DefaultRetention); the lower figure is
-                    // the one compared, so a leap day never passes a
-                    // shortened retention.
+                    // S3 documents retention in days or years
+                    // (DefaultRetention, Amazon S3 API Reference) but not
+                    // how many days a year counts for; a year is taken as
+                    // 365 days, the lower figure, so a retention in years
+                    // can be reported short but never long.
                     let days = l.days.map(i64::from).or(l.years.map(|y| i64::from(y) * 365));
                     let retention = match (&l.mode, l.days, l.years) {
                         (Some(m), Some(d), _) => format!("default retention {m} for {d} days"),
@@ -650,7 +651,12 @@ pub fn pattern_problem(pattern: Option<&str>, buckets: &[&str]) -> Option<String
         Err(e) => return Some(format!("its pattern is not JSON: {e}")),
     };
     // A field the pattern leaves out matches anything; one it names must
-    // list the value.
+    // list the value (Amazon EventBridge User Guide, "Amazon EventBridge
+    // event patterns": "Any fields that you don't specify in your event
+    // pattern are automatically matched"; "the values in the event pattern
+    // are in JSON arrays" and a field matches when the event's value is
+    // one of them). Other matchers (prefix, anything-but...) are read as not
+    // listing the value: drift, the side that never hides a cut feed.
     let lists = |v: &Value, want: &str| match v {
         Value::Null => true,
         Value::Array(a) => a.iter().any(|x| x.as_str() == Some(want)),
