@@ -14,7 +14,10 @@ if [ ! -d "$dir" ]; then
 fi
 dir="$(cd "$dir" && pwd)"
 count=$(find "$dir" -name '*.yml' | wc -l)
-cargo build --quiet -p trailguard-cli
+# The workspace's features and targets, as scripts/test.sh and the demo
+# build them: a `-p` build resolves the SDK's features differently and
+# recompiled most of it (minutes on 2 cores in CI).
+cargo build --quiet --locked --workspace --all-features --bins --tests
 # All SigmaHQ rules together with the built-ins, placeholders defined.
 target/debug/trailguard rules check --log-bucket logs --trail-name main --kms-key \
     arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab \
@@ -27,4 +30,4 @@ if [ "$ok" -ne $((count + builtin)) ]; then
     exit 1
 fi
 echo "check-sigmahq: all $count SigmaHQ rules and $builtin built-ins load, no id clash"
-TRAILGUARD_SIGMA_DIR="$dir" cargo test --quiet -p trailguard-shared --lib -- detect:: 2>&1 | tail -n 3
+TRAILGUARD_SIGMA_DIR="$dir" cargo test --quiet --locked --workspace --all-features --lib -- detect:: 2>&1 | tail -n 3

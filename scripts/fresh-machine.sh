@@ -8,6 +8,8 @@
 #   scripts/fresh-machine.sh              # demo, then tests (README's order)
 #   KEEP=1 scripts/fresh-machine.sh       # keep the temporary folder
 #   REV=HEAD~1 scripts/fresh-machine.sh   # another commit
+#   CI=1 scripts/fresh-machine.sh         # .ci/run's steps, each timed
+#                                         # (SIGMA_DIR passed through)
 #
 # What stays warm, and why: rustup's toolchain (RUSTUP_HOME), which a fresh
 # machine of this project's kind already has; Debian's packages, which the
@@ -56,6 +58,14 @@ run() {
   [ "$rc" -eq 0 ] || { KEEP=1; tail -n 30 "$tmp/$(basename "$1").log"; }
   statuses+=("$rc")
 }
-run scripts/demo.sh
-run scripts/test.sh
+if [ -n "${CI:-}" ]; then
+  # .ci/run's steps in its order, each timed: CI must stay well under an
+  # hour on a fresh machine.
+  for step in test check-sigmahq check-template check-build demo; do
+    run "scripts/$step.sh"
+  done
+else
+  run scripts/demo.sh
+  run scripts/test.sh
+fi
 for rc in "${statuses[@]}"; do [ "$rc" -eq 0 ] || exit 1; done
