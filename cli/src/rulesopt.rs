@@ -91,23 +91,14 @@ impl RuleOptions {
             ExitCode::from(CANNOT_RUN)
         };
         let cfg = self.config().map_err(fail)?;
-        let needs_s3 = cfg
-            .rules
-            .iter()
-            .chain(cfg.tuning.iter())
-            .any(|l| matches!(l, Location::S3 { .. }));
-        let store = if needs_s3 {
+        let store = if cfg.reads_s3() {
             Some(S3Store::new(&load_config().await))
         } else {
             None
         };
-        let read = rules::read_locations(store.as_ref(), &cfg.rules)
+        let loaded = rules::load(store.as_ref(), &cfg)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        let tuning = rules::read_tuning(store.as_ref(), &cfg)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        let loaded = rules::build_read(&cfg, &read, tuning, cfg.min_severity);
         let mut waiting: std::collections::BTreeMap<&str, usize> = Default::default();
         for i in &loaded.inactive {
             *waiting.entry(i.reason.as_str()).or_default() += 1;

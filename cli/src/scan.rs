@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use trailguard::alert::detection::Alert;
+use trailguard::alert::detection::{matches, Alert};
 use trailguard::alert::render::{self, severity_tag};
 use trailguard::cloudtrail::input::{read_records, Limits};
 use trailguard::detect::{Detector, Level};
@@ -177,12 +177,7 @@ fn scan_one(input: &Input, detector: &Detector, limits: &Limits) -> FileResult {
                     batch.rejected.len() - 5
                 );
             }
-            let mut alerts = Vec::new();
-            for rec in &batch.records {
-                for h in detector.detect(rec).hits {
-                    alerts.push(Alert::new(&h, rec));
-                }
-            }
+            let (alerts, _) = matches(detector, &batch.records);
             FileResult {
                 alerts,
                 records: batch.records.len(),

@@ -5,9 +5,9 @@
 use std::process::ExitCode;
 
 use chrono::Utc;
-use trailguard::aws::{load_config, WatchdogAdapters};
+use trailguard::aws::{load_config, watchdog};
 use trailguard::config;
-use trailguard::watchdog::pass::{run as run_pass, PassConfig};
+use trailguard::watch::Request;
 
 use crate::{Output, CANNOT_RUN};
 
@@ -38,34 +38,25 @@ pub async fn run(args: Args) -> ExitCode {
             return ExitCode::from(CANNOT_RUN);
         }
     };
-    if !args.trails.is_empty() {
-        cfg.trails = args.trails.clone();
-    }
     let sdk = load_config().await;
     let Some(region) = sdk.region().map(|r| r.to_string()) else {
         eprintln!("trailguard watchdog: no AWS region (set AWS_REGION or a profile's region)");
         return ExitCode::from(CANNOT_RUN);
     };
-    let a = WatchdogAdapters::new(&sdk, &cfg);
-    let pass = PassConfig {
-        region,
-        account: args.account.clone().or(cfg.account.clone()),
-        trails: cfg.trails.clone(),
-        dry_run: args.dry_run || cfg.dry_run,
-        requirements: cfg.requirements.clone(),
-        renotify: cfg.renotify,
-        chain: cfg.chain.clone(),
+    // The flag names the account over the environment's.
+    if args.account.is_some() {
+        cfg.account.clone_from(&args.account);
+    }
+    let dog = watchdog(&sdk, &cfg, &region);
+    // The flags are a request, as the function's payload is.
+    let req = Request {
+        dry_run: args.dry_run,
+        trails: (!args.trails.is_empty()).then(|| args.trails.clone()),
+        region: None,
+        account: None,
     };
-    let report = match run_pass(
-        &a.trails,
-        Some(&a.chain),
-        a.state.as_ref(),
-        a.notifier.as_ref(),
-        &pass,
-        Utc::now(),
-    )
-    .await
-    {
+    let pass = dog.pass_config(&req, None);
+    let report = match dog.run(&pass, Utc::now()).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("trailguard watchdog: {e}");
@@ -87,21 +78,17 @@ pub async fn run(args: Args) -> ExitCode {
             ),
         }
     }
+    let sum = report.summary(&pass);
     eprintln!(
         "trailguard watchdog: {} checks on {} trail(s) in {}{}; {} notice(s){}",
-        report.results.len(),
-        {
-            let mut t: Vec<&str> = report.results.iter().map(|r| r.trail.as_str()).collect();
-            t.sort_unstable();
-            t.dedup();
-            t.len()
-        },
-        pass.region,
-        if pass.dry_run { " (dry run)" } else { "" },
-        report.notices.len(),
-        if report.published {
+        sum.checks,
+        sum.trails,
+        sum.region,
+        if sum.dry_run { " (dry run)" } else { "" },
+        sum.notices,
+        if sum.published {
             " published"
-        } else if pass.dry_run || a.notifier.is_none() {
+        } else if sum.dry_run || !dog.publishes() {
             " (not published: no topic, or dry run)"
         } else {
             ""

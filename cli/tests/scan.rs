@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use trailguard::cloudtrail::cwlogs::encode;
-use trailguard::integrity::gzip::gzip;
+use trailguard::gzip::gzip;
 use trailguard::synth::{log_file, record, Rng, TrailSpec};
 use trailguard_e2e::{repo_root, Run};
 
@@ -77,12 +77,8 @@ fn log_with_stop(dir: &Path) -> std::path::PathBuf {
     let mut rng = Rng::new(1);
     let t = Utc.with_ymd_and_hms(2026, 11, 27, 3, 0, 0).unwrap();
     let o = log_file(&spec, "eu-west-1", t, &mut rng);
-    let mut doc: Value = serde_json::from_slice(
-        &trailguard::integrity::gzip::inflate(&o.body, 1 << 30)
-            .unwrap()
-            .0,
-    )
-    .unwrap();
+    let mut doc: Value =
+        serde_json::from_slice(&trailguard::gzip::inflate(&o.body, 1 << 30).unwrap().0).unwrap();
     doc["Records"]
         .as_array_mut()
         .unwrap()

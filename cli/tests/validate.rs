@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use trailguard::integrity::gzip::gzip;
+use trailguard::gzip::gzip;
 use trailguard::synth::{generate, RegionKeys, SynthTrail, TrailSpec};
 use trailguard_e2e::*;
 

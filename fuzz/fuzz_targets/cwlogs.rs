@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use trailguard::alert::{detection, render, sns};
 use trailguard::cloudtrail::cwlogs;
 use trailguard::detect::{builtin, Detector, Level, Tuning};
-use trailguard::integrity::gzip;
+use trailguard::gzip;
 
 fn detector() -> &'static Detector {
     static D: OnceLock<Detector> = OnceLock::new();

@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use libfuzzer_sys::fuzz_target;
-use trailguard::integrity::{chain, gzip};
+use trailguard::gzip;
+use trailguard::integrity::chain;
 
 fuzz_target!(|data: &[u8]| {
     let meta: HashMap<String, String> = [

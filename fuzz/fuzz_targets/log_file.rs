@@ -5,7 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use trailguard::cloudtrail::{input, keys};
-use trailguard::integrity::{gzip, logfile};
+use trailguard::gzip;
+use trailguard::integrity::logfile;
 
 const KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/15/111122223333_CloudTrail_us-east-1_20260115T0005Z_abcdefgh12345678.json.gz";
 

@@ -11,7 +11,8 @@ use std::io::Read;
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use trailguard::cloudtrail::keys::{classify, LogKey, ObjectKind};
-use trailguard::integrity::{gzip, logfile};
+use trailguard::gzip;
+use trailguard::integrity::logfile;
 use trailguard::synth::{log_file, Rng, TrailSpec};
 
 /// 24 log files of 500 records, about 1.3 KB a record.

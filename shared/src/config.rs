@@ -278,7 +278,17 @@ pub struct RouterConfig {
 }
 
 impl RouterConfig {
-    /// Every topic with the floor of the alerts it receives.
+    /// Whether a rule or tuning location is in S3 (the S3 client is then
+    /// built).
+    pub fn reads_s3(&self) -> bool {
+        self.rules
+            .iter()
+            .chain(self.tuning.iter())
+            .any(|l| matches!(l, Location::S3 { .. }))
+    }
+
+    /// Each topic with the lowest severity it takes: the main topic at the
+    /// minimum severity, then the per-severity topics.
     pub fn routes(&self) -> Vec<(Level, String)> {
         let mut r: Vec<(Level, String)> = self
             .topic
@@ -354,7 +364,7 @@ pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig,
         log_bucket: text(LOG_BUCKET),
         trail_name: text(TRAIL_NAME),
         kms_key: text(KMS_KEY_ARN),
-        sns_max_bytes: match number(SNS_MAX_BYTES, crate::alert::sns::MAX_MESSAGE_BYTES as u64)? {
+        sns_max_bytes: match number(SNS_MAX_BYTES, crate::message::MAX_MESSAGE_BYTES as u64)? {
             n @ 8192..=262_144 => n as usize,
             n => {
                 return Err(err(

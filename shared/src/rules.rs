@@ -368,6 +368,20 @@ pub fn build_read(cfg: &RouterConfig, read: &Read, tuning: Tuning, min_severity:
     loaded
 }
 
+/// Reads every configured location and the tuning, and builds the
+/// detector: the one way the router and `trailguard scan`/`rules` load
+/// rules. Only S3 failing or an unusable tuning file is an error (the
+/// caller cannot run as configured); a rule file that cannot be read is in
+/// [`Loaded::unreadable`], for the caller to announce or refuse.
+pub async fn load<S: ObjectStore>(
+    store: Option<&S>,
+    cfg: &RouterConfig,
+) -> Result<Loaded, SourceError> {
+    let read = read_locations(store, &cfg.rules).await?;
+    let tuning = read_tuning(store, cfg).await?;
+    Ok(build_read(cfg, &read, tuning, cfg.min_severity))
+}
+
 fn classify(
     r: Result<Rule, RuleError>,
     rules: &mut Vec<Rule>,

@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 
 use crate::cloudtrail::digest::{Digest, DigestLogFile};
 use crate::cloudtrail::keys::{self, Location};
+use crate::gzip::{gzip, Sha256};
 use crate::integrity::chain::{META_ALGORITHM, META_SIGNATURE};
-use crate::integrity::gzip::{gzip, Sha256};
 use crate::integrity::signature::{self, ALGORITHM};
 
 /// A test signing key, standing in for CloudTrail's private key.
@@ -296,7 +296,7 @@ pub fn generate(spec: &TrailSpec, keys: &RegionKeys) -> SynthTrail {
             let key = keys.get(region);
             let d = digest_file(spec, region, start, end, listed, previous.as_ref(), key);
             let sha = Sha256::of(
-                &crate::integrity::gzip::inflate(&d.body, u64::MAX)
+                &crate::gzip::inflate(&d.body, u64::MAX)
                     .map(|x| x.0)
                     .unwrap_or_default(),
             );
@@ -314,7 +314,7 @@ pub fn generate(spec: &TrailSpec, keys: &RegionKeys) -> SynthTrail {
 }
 
 fn log_hash(o: &SynthObject) -> String {
-    crate::integrity::gzip::inflate(&o.body, u64::MAX)
+    crate::gzip::inflate(&o.body, u64::MAX)
         .map(|(_, s)| s.hex())
         .unwrap_or_default()
 }

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use crate::alert::sns::SnsMessage;
+use crate::message::{Message, Outbox};
 use crate::ports::*;
 use crate::synth::{SigningKey, SynthObject};
 
@@ -193,45 +193,19 @@ impl PublicKeys for MemKeys {
     }
 }
 
-/// Records what would have been published; can be told to fail.
-#[derive(Default)]
-pub struct MemNotifier {
-    /// Published notifications.
-    pub sent: Mutex<Vec<Notification>>,
-    /// When true, publishing fails as if SNS were down.
-    pub fail: Mutex<bool>,
-}
-
-impl Notifier for MemNotifier {
-    async fn publish(&self, n: &Notification) -> Result<(), PortError> {
-        if *self.fail.lock().unwrap_or_else(|p| p.into_inner()) {
-            return Err(PortError::Unavailable {
-                operation: "Publish",
-                resource: "topic".into(),
-                message: "injected failure".into(),
-            });
-        }
-        self.sent
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(n.clone());
-        Ok(())
-    }
-}
-
-/// A [`Publisher`] that keeps what it was given, per topic and per call,
+/// An [`Outbox`] that keeps what it was given, per topic and per call,
 /// and can be told to fail.
 #[derive(Debug, Default)]
-pub struct MemPublisher {
+pub struct MemOutbox {
     /// `(topic, messages of one call)`, in call order.
-    pub calls: Mutex<Vec<(String, Vec<SnsMessage>)>>,
+    pub calls: Mutex<Vec<(String, Vec<Message>)>>,
     /// Calls left to fail before succeeding (`usize::MAX`: always fail).
     pub failures: Mutex<usize>,
 }
 
-impl MemPublisher {
+impl MemOutbox {
     /// Every message published to `topic`, in order.
-    pub fn sent_to(&self, topic: &str) -> Vec<SnsMessage> {
+    pub fn sent_to(&self, topic: &str) -> Vec<Message> {
         self.calls
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -240,10 +214,25 @@ impl MemPublisher {
             .flat_map(|(_, m)| m.clone())
             .collect()
     }
+
+    /// Every message published, to any topic, in order.
+    pub fn sent(&self) -> Vec<Message> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .flat_map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// Makes every later call fail, as if SNS were down (`false`: succeed).
+    pub fn fail(&self, on: bool) {
+        *self.failures.lock().unwrap_or_else(|p| p.into_inner()) = if on { usize::MAX } else { 0 };
+    }
 }
 
-impl Publisher for MemPublisher {
-    async fn publish_batch(&self, topic: &str, messages: &[SnsMessage]) -> Result<(), PortError> {
+impl Outbox for MemOutbox {
+    async fn publish(&self, topic: &str, messages: &[Message]) -> Result<(), PortError> {
         {
             let mut left = self.failures.lock().unwrap_or_else(|p| p.into_inner());
             if *left > 0 {
@@ -256,13 +245,6 @@ impl Publisher for MemPublisher {
                     message: "injected failure".into(),
                 });
             }
-        }
-        if messages.len() > crate::alert::sns::MAX_BATCH_ENTRIES {
-            return Err(PortError::BadResponse {
-                operation: "PublishBatch",
-                resource: topic.to_string(),
-                message: format!("{} entries in one call", messages.len()),
-            });
         }
         self.calls
             .lock()

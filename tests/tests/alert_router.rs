@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use alert_router::{Router, RouterError};
+use alert_router::RouterError;
 use serde_json::{json, Value};
-use trailguard::aws::SnsPublisher;
+use trailguard::aws::SnsOutbox;
 use trailguard::cloudtrail::cwlogs::encode;
 use trailguard::config::{router_from, RouterConfig};
+use trailguard::route::Router;
 use trailguard::rules;
 use trailguard_e2e::*;
 
@@ -17,11 +18,22 @@ const ACCOUNT: &str = "111122223333";
 const LOG_BUCKET: &str = "acme-cloudtrail-logs";
 const TRAIL: &str = "main-trail";
 
+/// The function's handler, as Lambda calls it.
+trait Handle {
+    async fn handle(&self, payload: Value) -> Result<Value, RouterError>;
+}
+
+impl Handle for Router<SnsOutbox> {
+    async fn handle(&self, payload: Value) -> Result<Value, RouterError> {
+        alert_router::handle(self, payload, 64 * 1024 * 1024).await
+    }
+}
+
 struct Setup {
     emu: Emulator,
     main: Inbox,
     critical: Inbox,
-    router: Router<SnsPublisher>,
+    router: Router<SnsOutbox>,
 }
 
 async fn setup() -> Setup {
@@ -41,7 +53,7 @@ async fn setup() -> Setup {
     let cfg: RouterConfig = router_from(|k| env.get(k).cloned()).unwrap();
     let loaded = rules::build(&cfg, &[], Default::default(), cfg.min_severity);
     assert!(loaded.rejected.is_empty(), "{:?}", loaded.rejected);
-    let router = Router::new(&cfg, loaded, Some(SnsPublisher::new(&sdk)));
+    let router = Router::new(&cfg, loaded, Some(SnsOutbox::new(&sdk)));
     Setup {
         emu,
         main,
@@ -339,7 +351,7 @@ async fn the_sample_events_give_the_documented_alerts() {
     ]);
     let cfg = router_from(|k| env.get(k).cloned()).unwrap();
     let loaded = rules::build(&cfg, &[], Default::default(), cfg.min_severity);
-    let router = Router::new(&cfg, loaded, Some(SnsPublisher::new(&sdk)));
+    let router = Router::new(&cfg, loaded, Some(SnsOutbox::new(&sdk)));
     let read = |name: &str| -> Value {
         serde_json::from_slice(
             &std::fs::read(repo_root().join("events/alert-router").join(name)).unwrap(),
@@ -428,7 +440,7 @@ async fn user_rules_and_tuning_are_read_from_s3_at_cold_start() {
         .rules()
         .get("acme-artifacts-deleted")
         .is_some());
-    let router = Router::new(&cfg, loaded, Some(SnsPublisher::new(&sdk)));
+    let router = Router::new(&cfg, loaded, Some(SnsOutbox::new(&sdk)));
     let delete = |who: &str, id: &str| {
         record(
             id,

@@ -4,13 +4,25 @@
 
 use std::time::Duration;
 
-use integrity_validator::Handler;
+use integrity_validator::HandlerError;
 use serde_json::{json, Value};
-use trailguard::aws::{CloudTrailApi, S3Store, SnsNotifier};
-use trailguard::integrity::gzip::gzip;
+use trailguard::aws::{CloudTrailApi, S3Store, SnsOutbox};
+use trailguard::gzip::gzip;
+use trailguard::message::Topic;
 use trailguard::synth::{generate, RegionKeys, SynthTrail, TrailSpec};
-use trailguard::validate::{ObjectValidator, ValidatorConfig};
+use trailguard::validate::{Arrivals, ObjectValidator, ValidatorConfig};
 use trailguard_e2e::*;
+
+/// The function's handler, as Lambda calls it.
+trait Handle {
+    async fn handle(&self, payload: Value) -> Result<Value, HandlerError>;
+}
+
+impl<O: trailguard::message::Outbox> Handle for Arrivals<S3Store, CloudTrailApi, O> {
+    async fn handle(&self, payload: Value) -> Result<Value, HandlerError> {
+        integrity_validator::handle(self, payload).await
+    }
+}
 
 struct Setup {
     _emu: Emulator,
@@ -19,7 +31,7 @@ struct Setup {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
-    handler: Handler<S3Store, CloudTrailApi, SnsNotifier>,
+    handler: Arrivals<S3Store, CloudTrailApi, SnsOutbox>,
 }
 
 async fn setup(cfg: ValidatorConfig) -> Setup {
@@ -94,7 +106,7 @@ async fn setup_with(
         .await
         .unwrap();
     let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), cfg);
-    let handler = Handler::new(validator, Some(SnsNotifier::new(&sdk, topic)));
+    let handler = Arrivals::new(validator, Some(Topic::new(SnsOutbox::new(&sdk), topic)));
     Setup {
         _emu: emu,
         spec,
@@ -508,7 +520,7 @@ async fn s3_and_sns_failures_fail_the_invocation_and_retries_recover() {
     );
     // A finding whose alert cannot be published fails the invocation.
     overwrite(&s.s3, &s.spec.bucket, &log, gzip(b"{\"Records\":[]}")).await;
-    s._emu.faults(json!([{"service": "sns", "operation": "Publish", "status": 500, "code": "InternalError", "count": 20}]));
+    s._emu.faults(json!([{"service": "sns", "operation": "PublishBatch", "status": 500, "code": "InternalError", "count": 20}]));
     assert!(s
         .handler
         .handle(s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put"))
@@ -700,7 +712,7 @@ async fn a_hanging_call_is_timed_out_and_retried() {
         .timeout_config(trailguard::aws::timeouts(Duration::from_millis(800)))
         .build();
     let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), config());
-    let handler = Handler::new(validator, None::<SnsNotifier>);
+    let handler = Arrivals::new(validator, None::<Topic<SnsOutbox>>);
     let digest = s.trail.digest_keys()[1].to_string();
     let log = s.trail.log_keys()[4].to_string();
     let event = || s3_event(&s.spec.bucket, &digest, "ObjectCreated:Put");

@@ -6,11 +6,12 @@
 use std::collections::HashMap;
 
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
-use logging_watchdog::Watchdog;
+use logging_watchdog::WatchdogError;
 use serde_json::{json, Value};
-use trailguard::aws::{ChainApi, CloudTrailApi, S3StateObject, SnsNotifier};
+use trailguard::aws::{ChainApi, CloudTrailApi, S3StateObject, SnsOutbox};
 use trailguard::config::watchdog_from;
-use trailguard::watchdog::pass::PassError;
+use trailguard::message::Topic;
+use trailguard::watch::{PassError, Watchdog};
 use trailguard_e2e::*;
 
 const ACCOUNT: &str = "123456789012"; // moto's
@@ -22,8 +23,24 @@ struct Setup {
     emu: Emulator,
     ct: aws_sdk_cloudtrail::Client,
     inbox: Inbox,
-    dog: Watchdog<CloudTrailApi, ChainApi, S3StateObject, SnsNotifier>,
+    dog: Watchdog<CloudTrailApi, ChainApi, S3StateObject, SnsOutbox>,
     arn: String,
+}
+
+/// The function's handler, as Lambda calls it (no function ARN: the
+/// account comes from the configuration or the scheduled event).
+trait Handle {
+    async fn handle(&self, payload: Value) -> Result<Value, PassError>;
+}
+
+impl Handle for Watchdog<CloudTrailApi, ChainApi, S3StateObject, SnsOutbox> {
+    async fn handle(&self, payload: Value) -> Result<Value, PassError> {
+        match logging_watchdog::handle(self, payload, None).await {
+            Ok(v) => Ok(v),
+            Err(WatchdogError::Pass(e)) => Err(e),
+            Err(e) => panic!("{e}"),
+        }
+    }
 }
 
 /// The trail checks, the log bucket's five and the two feeds.
@@ -151,9 +168,9 @@ async fn setup(extra_env: &[(&str, &str)]) -> Setup {
             "watchdog-state",
             "trailguard/watchdog-state.json",
         )),
-        Some(SnsNotifier::new(&sdk, inbox.topic_arn.clone())),
+        Some(Topic::new(SnsOutbox::new(&sdk), inbox.topic_arn.clone())),
         cfg,
-        "us-east-1".into(),
+        "us-east-1",
     );
     Setup {
         emu,
@@ -684,7 +701,7 @@ async fn sns_down_keeps_the_notice_and_never_repeats_the_repair() {
     let s = setup(&[]).await;
     s.ct.stop_logging().name("main-trail").send().await.unwrap();
     s.emu
-        .faults(json!([{"service": "sns", "operation": "Publish",
+        .faults(json!([{"service": "sns", "operation": "PublishBatch",
         "status": 500, "code": "InternalError", "count": 3}]));
     let e = s.dog.handle(scheduled()).await.unwrap_err();
     assert!(matches!(e, PassError::Publish(_)), "{e}");

@@ -1,13 +1,13 @@
 #![recursion_limit = "256"]
 //! Lambda entry point: reads configuration, loads the rules (built-ins,
-//! bundled files, S3 prefixes) and the SNS client once, and runs the
-//! router for every CloudWatch Logs batch.
+//! bundled files, S3 prefixes) and the SNS client once, and hands every
+//! CloudWatch Logs batch to the router.
 
-use alert_router::Router;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use trailguard::aws::{load_config, S3Store, SnsPublisher};
-use trailguard::config::{self, Location};
+use trailguard::aws::{load_config, S3Store, SnsOutbox};
+use trailguard::config;
+use trailguard::route::Router;
 use trailguard::rules;
 
 #[tokio::main]
@@ -16,26 +16,20 @@ async fn main() -> Result<(), Error> {
     // (template.yaml's LoggingConfig), level from AWS_LAMBDA_LOG_LEVEL or
     // RUST_LOG (default INFO).
     lambda_runtime::tracing::init_default_subscriber();
-    let env = |k: &str| std::env::var(k).ok();
-    let cfg = config::router_from(env)?;
+    let cfg = config::router_from(|k| std::env::var(k).ok())?;
     let sdk = load_config().await;
-    let needs_s3 = cfg
-        .rules
-        .iter()
-        .chain(cfg.tuning.iter())
-        .any(|l| matches!(l, Location::S3 { .. }));
-    let store = needs_s3.then(|| S3Store::new(&sdk));
     // S3 failing or an unusable tuning file fails the cold start (retried,
     // visibly); a rule file that cannot be read is announced and the other
     // rules run.
-    let read = rules::read_locations(store.as_ref(), &cfg.rules).await?;
-    let tuning = rules::read_tuning(store.as_ref(), &cfg).await?;
-    let loaded = rules::build_read(&cfg, &read, tuning, cfg.min_severity);
-    let publisher = (!cfg.routes().is_empty()).then(|| SnsPublisher::new(&sdk));
-    let router = Router::new(&cfg, loaded, publisher);
-    let router = &router;
+    let store = cfg.reads_s3().then(|| S3Store::new(&sdk));
+    let loaded = rules::load(store.as_ref(), &cfg).await?;
+    let outbox = (!cfg.routes().is_empty()).then(|| SnsOutbox::new(&sdk));
+    let router = Router::new(&cfg, loaded, outbox);
+    let (router, max_inflated) = (&router, cfg.max_inflated);
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
-        router.handle(ev.payload).await.map_err(Error::from)
+        alert_router::handle(router, ev.payload, max_inflated)
+            .await
+            .map_err(Error::from)
     }))
     .await
 }

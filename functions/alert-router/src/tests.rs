@@ -5,8 +5,9 @@ use serde_json::{json, Value};
 use trailguard::cloudtrail::cwlogs::encode;
 use trailguard::config::{router_from, RouterConfig};
 use trailguard::detect::Tuning;
+use trailguard::route::Router;
 use trailguard::rules::{build, RuleFile};
-use trailguard::testing::MemPublisher;
+use trailguard::testing::MemOutbox;
 
 use super::*;
 
@@ -38,11 +39,22 @@ fn rule(id: &str, level: &str, name: &str) -> RuleFile {
     }
 }
 
+/// The handler as Lambda calls it, on a router built as `main` builds it.
+trait Handle {
+    async fn handle(&self, payload: Value) -> Result<Value, RouterError>;
+}
+
+impl Handle for Router<Arc<MemOutbox>> {
+    async fn handle(&self, payload: Value) -> Result<Value, RouterError> {
+        super::handle(self, payload, 64 * 1024 * 1024).await
+    }
+}
+
 fn router(
     cfg: &RouterConfig,
     files: &[RuleFile],
-    publisher: Arc<MemPublisher>,
-) -> Router<Arc<MemPublisher>> {
+    publisher: Arc<MemOutbox>,
+) -> Router<Arc<MemOutbox>> {
     let loaded = build(cfg, files, Tuning::default(), cfg.min_severity);
     Router::new(cfg, loaded, Some(publisher))
 }
@@ -69,7 +81,7 @@ fn payload(messages: &[String]) -> Value {
 
 #[tokio::test]
 async fn control_messages_are_acknowledged() {
-    let p = Arc::new(MemPublisher::default());
+    let p = Arc::new(MemOutbox::default());
     let r = router(&cfg(&[]), &[rule("r1", "high", "StopLogging")], p.clone());
     let out = r
         .handle(encode(&json!({"messageType": "CONTROL_MESSAGE", "logEvents": [{"id": "", "timestamp": 0, "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}]})))
@@ -81,7 +93,7 @@ async fn control_messages_are_acknowledged() {
 
 #[tokio::test]
 async fn a_batch_becomes_deduplicated_alerts_and_bad_events_are_counted() {
-    let p = Arc::new(MemPublisher::default());
+    let p = Arc::new(MemOutbox::default());
     let r = router(
         &cfg(&[]),
         &[
@@ -108,7 +120,7 @@ async fn a_batch_becomes_deduplicated_alerts_and_bad_events_are_counted() {
     assert_eq!(out["alerts"], 1);
     let sent = p.sent_to(MAIN);
     assert_eq!(sent.len(), 1);
-    let s: Value = serde_json::from_str(&sent[0].message).unwrap();
+    let s: Value = serde_json::from_str(&sent[0].body).unwrap();
     let default: Value = serde_json::from_str(s["default"].as_str().unwrap()).unwrap();
     assert_eq!(default["rule"], "r1");
     assert_eq!(default["count"], 2);
@@ -122,7 +134,7 @@ async fn a_batch_becomes_deduplicated_alerts_and_bad_events_are_counted() {
 
 #[tokio::test]
 async fn severity_topics_get_only_what_reaches_their_floor() {
-    let p = Arc::new(MemPublisher::default());
+    let p = Arc::new(MemOutbox::default());
     let r = router(
         &cfg(&[]),
         &[
@@ -144,22 +156,23 @@ async fn severity_topics_get_only_what_reaches_their_floor() {
 }
 
 #[tokio::test]
-async fn more_than_ten_alerts_go_out_in_several_batches() {
-    let p = Arc::new(MemPublisher::default());
+async fn every_alert_of_a_batch_goes_to_the_outbox_in_one_call_per_topic() {
+    let p = Arc::new(MemOutbox::default());
     let r = router(&cfg(&[]), &[rule("r1", "high", "StopLogging")], p.clone());
     let msgs: Vec<String> = (0..23)
         .map(|i| record(&format!("e{i}"), "StopLogging", &format!("user{i}")).to_string())
         .collect();
     let out = r.handle(payload(&msgs)).await.unwrap();
     assert_eq!(out["alerts"], 23);
+    // The SNS adapter splits them into PublishBatch calls (aws::sns).
     let calls = p.calls.lock().unwrap();
     let sizes: Vec<usize> = calls.iter().map(|(_, m)| m.len()).collect();
-    assert_eq!(sizes, vec![10, 10, 3]);
+    assert_eq!(sizes, vec![23]);
 }
 
 #[tokio::test]
 async fn a_failed_publish_fails_the_invocation_and_a_retry_delivers() {
-    let p = Arc::new(MemPublisher::default());
+    let p = Arc::new(MemOutbox::default());
     *p.failures.lock().unwrap() = 1;
     let r = router(&cfg(&[]), &[rule("r1", "high", "StopLogging")], p.clone());
     let ev = payload(&[record("e1", "StopLogging", "bob").to_string()]);
@@ -171,7 +184,7 @@ async fn a_failed_publish_fails_the_invocation_and_a_retry_delivers() {
 
 #[tokio::test]
 async fn an_undecodable_payload_fails_the_invocation() {
-    let p = Arc::new(MemPublisher::default());
+    let p = Arc::new(MemOutbox::default());
     let r = router(&cfg(&[]), &[], p.clone());
     for bad in [
         json!({"Records": []}),
@@ -184,7 +197,7 @@ async fn an_undecodable_payload_fails_the_invocation() {
 
 #[tokio::test]
 async fn a_broken_rule_is_announced_once_and_the_others_run() {
-    let p = Arc::new(MemPublisher::default());
+    let p = Arc::new(MemOutbox::default());
     let broken = RuleFile {
         origin: "rules/broken.yml".into(),
         text: "title: x\nid: broken\nlevel: high\nlogsource: {product: aws, service: cloudtrail}\n\
@@ -205,7 +218,7 @@ async fn a_broken_rule_is_announced_once_and_the_others_run() {
         "{}",
         sent[1].subject
     );
-    assert!(sent[1].message.contains("rules/broken.yml"));
+    assert!(sent[1].body.contains("rules/broken.yml"));
     // Every topic gets it, whatever its floor.
     assert_eq!(p.sent_to(CRIT).len(), 1);
     r.handle(ev).await.unwrap();
@@ -214,7 +227,7 @@ async fn a_broken_rule_is_announced_once_and_the_others_run() {
 
 #[tokio::test]
 async fn thousands_of_broken_rules_make_one_bounded_notice_that_never_blocks_alerts() {
-    let p = Arc::new(MemPublisher::default());
+    let p = Arc::new(MemOutbox::default());
     let mut files: Vec<RuleFile> = (0..3000)
         .map(|i| RuleFile {
             origin: format!("rules/windows/{i:04}-{}.yml", "x".repeat(100)),
@@ -228,17 +241,13 @@ async fn thousands_of_broken_rules_make_one_bounded_notice_that_never_blocks_ale
         .unwrap();
     let sent = p.sent_to(MAIN);
     assert_eq!(sent.len(), 2);
-    assert!(
-        sent[1].message.len() < 64 * 1024,
-        "{}",
-        sent[1].message.len()
-    );
-    assert!(sent[1].message.contains("and 2980 more"));
+    assert!(sent[1].body.len() < 64 * 1024, "{}", sent[1].body.len());
+    assert!(sent[1].body.contains("and 2980 more"));
 }
 
 #[tokio::test]
 async fn a_failed_notice_does_not_hold_alerts_back_and_is_retried() {
-    let p = Arc::new(MemPublisher::default());
+    let p = Arc::new(MemOutbox::default());
     let broken = RuleFile {
         origin: "rules/broken.yml".into(),
         text: "title: x\n".into(),
@@ -255,7 +264,7 @@ async fn a_failed_notice_does_not_hold_alerts_back_and_is_retried() {
     let first = p.sent_to(MAIN).len();
     assert_eq!(first, 2);
     // Make the next notice attempt fail: it is kept, and sent later.
-    let p2 = Arc::new(MemPublisher::default());
+    let p2 = Arc::new(MemOutbox::default());
     let broken = RuleFile {
         origin: "rules/broken.yml".into(),
         text: "title: x\n".into(),
@@ -286,7 +295,7 @@ async fn without_a_topic_alerts_are_only_logged() {
         Tuning::default(),
         c.min_severity,
     );
-    let r: Router<Arc<MemPublisher>> = Router::new(&c, loaded, None);
+    let r: Router<Arc<MemOutbox>> = Router::new(&c, loaded, None);
     let out = r
         .handle(payload(&[record("e1", "StopLogging", "bob").to_string()]))
         .await

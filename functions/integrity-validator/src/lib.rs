@@ -1,18 +1,17 @@
-//! The integrity validator's handler: an S3, EventBridge or SQS event in,
-//! verdicts logged and findings alerted out.
+//! The integrity validator's Lambda handler: decode the S3, EventBridge or
+//! SQS event, run [`trailguard::validate::Arrivals`], encode its answer
+//! (for SQS, the partial batch response naming the messages to redeliver).
 //!
-//! Generic over the ports so that it runs on in-memory fakes in unit tests,
-//! on the emulator in end-to-end tests, and on AWS in Lambda. A finding is a
-//! successful invocation with an alert; an infrastructure failure fails the
-//! invocation (or, from SQS, only the messages it touched) so AWS retries.
+//! A finding is a successful invocation with an alert; an infrastructure
+//! failure fails the invocation (or, from SQS, only the messages it
+//! touched) so AWS retries.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
-use trailguard::alert::integrity_notification;
-use trailguard::cloudtrail::events::{decode_invocation, EventError, Invocation, ObjectEvent};
-use trailguard::integrity::verdict::Verdict;
-use trailguard::ports::{Notifier, ObjectStore, PortError, PublicKeys};
-use trailguard::validate::ObjectValidator;
+use trailguard::cloudtrail::events::{decode_invocation, EventError, Invocation};
+use trailguard::message::Outbox;
+use trailguard::ports::{ObjectStore, PortError, PublicKeys};
+use trailguard::validate::{Arrivals, Checked};
 
 /// Why an invocation failed (and will be retried by AWS).
 #[derive(Debug, thiserror::Error)]
@@ -25,131 +24,56 @@ pub enum HandlerError {
     Port(#[from] PortError),
 }
 
-/// The handler, built once per container.
-pub struct Handler<S, K, N> {
-    validator: ObjectValidator<S, K>,
-    notifier: Option<N>,
-}
-
-impl<S: ObjectStore, K: PublicKeys, N: Notifier> Handler<S, K, N> {
-    /// A handler; without a notifier findings are only logged.
-    pub fn new(validator: ObjectValidator<S, K>, notifier: Option<N>) -> Self {
-        if notifier.is_none() {
-            tracing::warn!("no SNS topic configured: findings will only be logged");
+/// Handles one invocation payload.
+pub async fn handle<S: ObjectStore, K: PublicKeys, O: Outbox>(
+    flow: &Arrivals<S, K, O>,
+    payload: Value,
+) -> Result<Value, HandlerError> {
+    let inv = decode_invocation(&payload)?;
+    let from_queue = matches!(inv, Invocation::Queue(_));
+    Ok(match flow.check(inv).await? {
+        Checked::TestEvent => json!({"checked": 0, "invalid": 0}),
+        Checked::Files {
+            failed_messages, ..
+        } if from_queue => {
+            let mut response = SqsBatchResponse::default();
+            response.batch_item_failures = failed_messages
+                .into_iter()
+                .map(|id| {
+                    let mut f = BatchItemFailure::default();
+                    f.item_identifier = id;
+                    f
+                })
+                .collect();
+            serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
         }
-        Self {
-            validator,
-            notifier,
-        }
-    }
-
-    /// Handles one invocation payload.
-    pub async fn handle(&self, payload: Value) -> Result<Value, HandlerError> {
-        match decode_invocation(&payload)? {
-            Invocation::TestEvent => {
-                tracing::info!("S3 test event acknowledged");
-                Ok(json!({"checked": 0, "invalid": 0}))
-            }
-            Invocation::Direct(events) => {
-                let verdicts = self.validate_all(&events).await?;
-                self.alert(&verdicts).await?;
-                Ok(summary(&verdicts))
-            }
-            Invocation::Queue(messages) => {
-                let mut failures = Vec::new();
-                let mut verdicts = Vec::new();
-                for m in messages {
-                    let result = match m.events {
-                        Ok(events) => self.validate_all(&events).await.map_err(HandlerError::from),
-                        Err(e) => Err(HandlerError::from(e)),
-                    };
-                    match result {
-                        Ok(v) => verdicts.extend(v),
-                        Err(e) => {
-                            tracing::error!(message_id = %m.message_id, error = %e, "message failed; SQS will redeliver it");
-                            failures.push(m.message_id);
-                        }
-                    }
-                }
-                // If the alert cannot be sent the whole batch is retried: a
-                // repeated verdict is harmless, a lost alert is not.
-                self.alert(&verdicts).await?;
-                let mut response = SqsBatchResponse::default();
-                response.batch_item_failures = failures
-                    .into_iter()
-                    .map(|id| {
-                        let mut f = BatchItemFailure::default();
-                        f.item_identifier = id;
-                        f
-                    })
-                    .collect();
-                Ok(serde_json::to_value(response)
-                    .unwrap_or_else(|_| json!({"batchItemFailures": []})))
-            }
-        }
-    }
-
-    async fn validate_all(&self, events: &[ObjectEvent]) -> Result<Vec<Verdict>, PortError> {
-        let mut out = Vec::new();
-        for ev in events {
-            let verdicts = self.validator.on_event(ev).await?;
-            if verdicts.is_empty() {
-                tracing::debug!(bucket = %ev.bucket, key = %ev.key, "not a CloudTrail file; skipped");
-            }
-            for v in &verdicts {
-                log_verdict(v);
-            }
-            out.extend(verdicts);
-        }
-        Ok(out)
-    }
-
-    async fn alert(&self, verdicts: &[Verdict]) -> Result<(), PortError> {
-        let Some(bucket) = verdicts
-            .iter()
-            .find(|v| !v.is_valid())
-            .map(|v| v.bucket.clone())
-        else {
-            return Ok(());
-        };
-        let (Some(n), Some(notifier)) = (
-            integrity_notification(&format!("s3://{bucket}"), verdicts),
-            &self.notifier,
-        ) else {
-            return Ok(());
-        };
-        notifier.publish(&n).await?;
-        tracing::info!(subject = %n.subject, "alert published");
-        Ok(())
-    }
-}
-
-/// Every verdict is one structured log line.
-fn log_verdict(v: &Verdict) {
-    let (status, reason, code) = match &v.reason {
-        None => ("valid", String::new(), ""),
-        Some(r) => ("invalid", r.text(), r.code()),
-    };
-    if v.is_valid() {
-        tracing::info!(kind = ?v.kind, bucket = %v.bucket, key = %v.key, status, "verdict");
-    } else {
-        tracing::warn!(kind = ?v.kind, bucket = %v.bucket, key = %v.key, status, reason, code, "verdict");
-    }
-}
-
-fn summary(verdicts: &[Verdict]) -> Value {
-    json!({
-        "checked": verdicts.len(),
-        "invalid": verdicts.iter().filter(|v| !v.is_valid()).count(),
+        Checked::Files {
+            checked, invalid, ..
+        } => json!({"checked": checked, "invalid": invalid}),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trailguard::message::Topic;
     use trailguard::synth::{generate, RegionKeys, SigningKey, TrailSpec};
-    use trailguard::testing::{MemKeys, MemNotifier, MemStore};
+    use trailguard::testing::{MemKeys, MemOutbox, MemStore};
+    use trailguard::validate::ObjectValidator;
     use trailguard::validate::ValidatorConfig;
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:integrity";
+
+    /// The handler as Lambda calls it.
+    trait Handle {
+        async fn handle(&self, payload: Value) -> Result<Value, HandlerError>;
+    }
+
+    impl<S: ObjectStore, K: PublicKeys, O: Outbox> Handle for Arrivals<S, K, O> {
+        async fn handle(&self, payload: Value) -> Result<Value, HandlerError> {
+            super::handle(self, payload).await
+        }
+    }
 
     fn s3_event(bucket: &str, key: &str, name: &str) -> Value {
         let encoded: String = key.replace(' ', "+");
@@ -159,9 +83,9 @@ mod tests {
     }
 
     struct Fixture {
-        handler: Handler<std::sync::Arc<MemStore>, MemKeys, std::sync::Arc<MemNotifier>>,
+        handler: Arrivals<std::sync::Arc<MemStore>, MemKeys, std::sync::Arc<MemOutbox>>,
         store: std::sync::Arc<MemStore>,
-        sent: std::sync::Arc<MemNotifier>,
+        sent: std::sync::Arc<MemOutbox>,
         spec: TrailSpec,
         digests: Vec<String>,
         logs: Vec<String>,
@@ -173,14 +97,14 @@ mod tests {
         let trail = generate(&spec, &keys);
         let store = std::sync::Arc::new(MemStore::default());
         store.put_all(&spec.bucket, &trail.objects);
-        let sent = std::sync::Arc::new(MemNotifier::default());
+        let sent = std::sync::Arc::new(MemOutbox::default());
         let validator = ObjectValidator::new(
             store.clone(),
             MemKeys::with("us-east-1", keys.get("us-east-1")),
             ValidatorConfig::default(),
         );
         Fixture {
-            handler: Handler::new(validator, Some(sent.clone())),
+            handler: Arrivals::new(validator, Some(Topic::new(sent.clone(), TOPIC))),
             store,
             sent,
             digests: trail.digest_keys().iter().map(|s| s.to_string()).collect(),
@@ -205,7 +129,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out, json!({"checked": 1, "invalid": 0}));
-        assert!(f.sent.sent.lock().unwrap().is_empty());
+        assert!(f.sent.sent().is_empty());
     }
 
     /// A digest (signed, or forged) that lists objects outside the trail's
@@ -214,7 +138,7 @@ mod tests {
     #[tokio::test]
     async fn a_digest_listing_files_elsewhere_never_steers_the_fetches() {
         use trailguard::cloudtrail::digest::Digest;
-        use trailguard::integrity::gzip;
+        use trailguard::gzip;
         use trailguard::synth::signed_digest;
         let keys = RegionKeys::one("us-east-1", SigningKey::generate());
         let key = keys.get("us-east-1");
@@ -237,7 +161,7 @@ mod tests {
         digest
             .log_files
             .extend([elsewhere, not_a_log, other_account]);
-        let sent = std::sync::Arc::new(MemNotifier::default());
+        let sent = std::sync::Arc::new(MemOutbox::default());
         let cfg = ValidatorConfig {
             expect: trailguard::integrity::logfile::Expectations {
                 accounts: vec!["111122223333".into()],
@@ -246,7 +170,7 @@ mod tests {
             ..ValidatorConfig::default()
         };
         let validator = ObjectValidator::new(store.clone(), MemKeys::with("us-east-1", key), cfg);
-        let handler = Handler::new(validator, Some(sent.clone()));
+        let handler = Arrivals::new(validator, Some(Topic::new(sent.clone(), TOPIC)));
 
         // Signed with the trail's key: its own log files and three more, three findings.
         let (object, _) = signed_digest(&digest, key);
@@ -256,7 +180,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out["invalid"], 3, "{out}");
-        let body = sent.sent.lock().unwrap()[0].body.clone();
+        let body = sent.sent()[0].email();
         assert!(
             body.contains("listed in bucket attacker-bucket, not the trail's bucket"),
             "{body}"
@@ -302,7 +226,7 @@ mod tests {
         f.store.replace_body(
             &f.spec.bucket,
             &f.logs[5],
-            trailguard::integrity::gzip::gzip(b"{\"Records\":[]}"),
+            trailguard::gzip::gzip(b"{\"Records\":[]}"),
         );
         let out = f
             .handler
@@ -310,10 +234,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out["invalid"], 1);
-        let sent = f.sent.sent.lock().unwrap();
+        let sent = f.sent.sent();
         assert_eq!(sent.len(), 1);
         assert!(sent[0]
-            .body
+            .email()
             .contains(&format!("{}\tINVALID: hash value doesn't match", f.logs[5])));
     }
 
@@ -327,8 +251,8 @@ mod tests {
             .await
             .unwrap();
         assert!(out["invalid"].as_u64().unwrap() >= 1);
-        assert!(f.sent.sent.lock().unwrap()[0]
-            .body
+        assert!(f.sent.sent()[0]
+            .email()
             .contains(&format!("{}\tINVALID: not found", f.digests[1])));
         let out = f
             .handler
@@ -355,13 +279,10 @@ mod tests {
             err,
             HandlerError::Port(PortError::Unavailable { .. })
         ));
-        assert!(
-            f.sent.sent.lock().unwrap().is_empty(),
-            "no verdict from partial data"
-        );
+        assert!(f.sent.sent().is_empty(), "no verdict from partial data");
         f.store
             .replace_body(&f.spec.bucket, &f.logs[0], b"junk".to_vec());
-        *f.sent.fail.lock().unwrap() = true;
+        f.sent.fail(true);
         assert!(f
             .handler
             .handle(s3_event(&f.spec.bucket, &f.logs[0], "ObjectCreated:Put"))

@@ -1,13 +1,13 @@
 #![recursion_limit = "256"]
 //! Lambda entry point: reads configuration, builds the AWS adapters once and
-//! runs the handler for every event.
+//! hands every event to the validator's flow.
 
-use integrity_validator::Handler;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use trailguard::aws::{load_config, CloudTrailApi, S3Store, SnsNotifier};
+use trailguard::aws::{load_config, CloudTrailApi, S3Store, SnsOutbox};
 use trailguard::config;
-use trailguard::validate::ObjectValidator;
+use trailguard::message::Topic;
+use trailguard::validate::{Arrivals, ObjectValidator};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -18,12 +18,14 @@ async fn main() -> Result<(), Error> {
     let env = |k: &str| std::env::var(k).ok();
     let cfg = config::validator_from(env)?;
     let sdk = load_config().await;
-    let notifier = config::topic_from(env).map(|t| SnsNotifier::new(&sdk, t));
+    let topic = config::topic_from(env).map(|t| Topic::new(SnsOutbox::new(&sdk), t));
     let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), cfg);
-    let handler = Handler::new(validator, notifier);
-    let handler = &handler;
+    let flow = Arrivals::new(validator, topic);
+    let flow = &flow;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
-        handler.handle(ev.payload).await.map_err(Error::from)
+        integrity_validator::handle(flow, ev.payload)
+            .await
+            .map_err(Error::from)
     }))
     .await
 }

@@ -4,9 +4,8 @@
 //! for every scheduled event.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use logging_watchdog::Watchdog;
 use serde_json::Value;
-use trailguard::aws::{load_config, WatchdogAdapters};
+use trailguard::aws::{load_config, watchdog};
 use trailguard::config;
 
 #[tokio::main]
@@ -21,13 +20,11 @@ async fn main() -> Result<(), Error> {
         .region()
         .map(|r| r.to_string())
         .ok_or("no AWS region configured (AWS_REGION)")?;
-    let a = WatchdogAdapters::new(&sdk, &cfg);
-    let watchdog = Watchdog::new(a.trails, Some(a.chain), a.state, a.notifier, cfg, region);
-    let watchdog = &watchdog;
+    let dog = watchdog(&sdk, &cfg, &region);
+    let dog = &dog;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
         let arn = ev.context.invoked_function_arn.clone();
-        watchdog
-            .handle_as(ev.payload, Some(&arn))
+        logging_watchdog::handle(dog, ev.payload, Some(&arn))
             .await
             .map_err(Error::from)
     }))

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::cloudtrail::view::RecordView;
 use crate::detect::{Detector, Hit, Level};
-use crate::integrity::gzip::Sha256;
+use crate::gzip::Sha256;
 
 /// At most this many event IDs are listed in one alert (the count stays
 /// exact); a storm of thousands of identical calls needs the count and a
@@ -291,8 +291,10 @@ pub struct Evaluation {
     pub allowlisted: usize,
 }
 
-/// Runs the detector over `records` and deduplicates the alerts.
-pub fn evaluate(detector: &Detector, records: &[Value]) -> Evaluation {
+/// Runs the detector over `records`: one alert per match, in record order,
+/// and how many matches an allowlist suppressed. `trailguard scan` reports
+/// these as they are; the router deduplicates them ([`evaluate`]).
+pub fn matches(detector: &Detector, records: &[Value]) -> (Vec<Alert>, usize) {
     let mut alerts = Vec::new();
     let mut allowlisted = 0;
     for r in records {
@@ -303,6 +305,12 @@ pub fn evaluate(detector: &Detector, records: &[Value]) -> Evaluation {
         }
         alerts.extend(o.hits.iter().map(|h| Alert::new(h, r)));
     }
+    (alerts, allowlisted)
+}
+
+/// Runs the detector over `records` and deduplicates the alerts.
+pub fn evaluate(detector: &Detector, records: &[Value]) -> Evaluation {
+    let (alerts, allowlisted) = matches(detector, records);
     let matches = alerts.len();
     Evaluation {
         alerts: dedupe(alerts),

@@ -4,19 +4,19 @@
 //! digest and the log files it leaves unverified arrive together rather than
 //! as a storm.
 
+use crate::detect::Level;
+use crate::gzip::Sha256;
 use crate::integrity::verdict::Verdict;
-use crate::ports::Notification;
-
-/// SNS refuses subjects of 100 characters or more.
-pub const MAX_SUBJECT: usize = 99;
+use crate::message::{sns_subject as subject, Message};
 
 /// Room for the finding lines of one message. SNS refuses messages over
 /// 256 KiB, and a publish that can never succeed would be retried forever;
 /// the lines appear twice (email text and JSON), so each gets a third.
 pub const MAX_FINDINGS_BYTES: usize = 80 * 1024;
 
-/// The notification for a set of invalid verdicts; `None` when all are valid.
-pub fn integrity_notification(source: &str, verdicts: &[Verdict]) -> Option<Notification> {
+/// The message for a set of invalid verdicts; `None` when all are valid.
+/// Critical: the audit trail can no longer prove what happened.
+pub fn integrity_message(source: &str, verdicts: &[Verdict]) -> Option<Message> {
     let bad: Vec<&Verdict> = verdicts.iter().filter(|v| !v.is_valid()).collect();
     if bad.is_empty() {
         return None;
@@ -109,37 +109,22 @@ pub fn integrity_notification(source: &str, verdicts: &[Verdict]) -> Option<Noti
             ],
             "keywords": ["critical", "integrity", bad[0].reason.as_ref().map(|r| r.code()).unwrap_or("invalid")],
         },
-        "metadata": {"threadId": format!("trailguard-integrity-{}", &crate::integrity::gzip::Sha256::of(source.as_bytes()).hex()[..16])},
+        "metadata": {"threadId": format!("trailguard-integrity-{}", &Sha256::of(source.as_bytes()).hex()[..16])},
     });
-    Some(Notification {
-        subject,
-        body,
-        json: Some(json),
-        chat: Some(chat),
-    })
+    // One finding set, one ID: a retry of the same invocation repeats it.
+    let id = Sha256::of(body.as_bytes()).hex()[..32].to_string();
+    Some(Message::new(
+        &subject,
+        &body,
+        &json,
+        &chat,
+        Level::Critical,
+        id,
+    ))
 }
 
 /// How many findings the chat card lists (the email has them all).
 const CHAT_FINDINGS: usize = 10;
-
-/// Makes a subject SNS accepts: printable ASCII, one line, at most 99 characters.
-pub fn subject(s: &str) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    if clean.len() <= MAX_SUBJECT {
-        clean
-    } else {
-        format!("{}...", &clean[..MAX_SUBJECT - 3])
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -153,33 +138,25 @@ mod tests {
             Verdict::invalid(FileKind::Log, "b", "k1", Reason::HashMismatch),
             Verdict::invalid(FileKind::Digest, "b", "k2", Reason::NotFound),
         ];
-        let n = integrity_notification("s3://b", &vs).unwrap();
+        let n = integrity_message("s3://b", &vs).unwrap();
         assert_eq!(
             n.subject,
             "trailguard: 2 CloudTrail integrity findings (hash_mismatch)"
         );
-        assert!(n
-            .body
-            .contains("Log file\ts3://b/k1\tINVALID: hash value doesn't match"));
-        assert!(n
-            .body
-            .contains("Digest file\ts3://b/k2\tINVALID: not found"));
-        assert!(!n.body.contains("ok\tvalid"));
-        assert!(integrity_notification("x", &vs[..1]).is_none());
-        let j = n.json.as_ref().unwrap();
+        assert_eq!(n.severity, Level::Critical);
+        let (j, body, c) = n.deliveries().unwrap();
+        assert!(body.contains("Log file\ts3://b/k1\tINVALID: hash value doesn't match"));
+        assert!(body.contains("Digest file\ts3://b/k2\tINVALID: not found"));
+        assert!(!body.contains("ok\tvalid"));
+        assert!(integrity_message("x", &vs[..1]).is_none());
         assert_eq!(j["kind"], "integrity");
         assert_eq!(j["findings"], 2);
         assert_eq!(j["verdicts"][0]["code"], "hash_mismatch");
-        let c = n.chat.as_ref().unwrap();
         assert_eq!(c["version"], "1.0");
         assert!(c["content"]["description"]
             .as_str()
             .unwrap()
             .contains("`k1`"));
-        let (msg, structured) = n.sns_message();
-        assert!(structured);
-        let m: serde_json::Value = serde_json::from_str(&msg).unwrap();
-        assert_eq!(m["email"], n.body.as_str());
     }
 
     #[test]
@@ -194,27 +171,13 @@ mod tests {
                 )
             })
             .collect();
-        let n = integrity_notification("s3://b", &vs).unwrap();
-        assert!(n.body.len() < 256 * 1024, "{}", n.body.len());
-        // The whole SNS message (email + JSON + chat) fits too.
-        assert!(
-            n.sns_message().0.len() < 256 * 1024,
-            "{}",
-            n.sns_message().0.len()
-        );
+        let n = integrity_message("s3://b", &vs).unwrap();
+        // The whole SNS message (email + JSON + chat) fits.
+        assert!(n.size() < 256 * 1024, "{}", n.size());
         assert!(n.subject.contains("5000"));
-        let listed = n.body.lines().filter(|l| l.starts_with("Log file")).count();
+        let body = n.email();
+        let listed = body.lines().filter(|l| l.starts_with("Log file")).count();
         assert!(listed > 300 && listed < 5000, "{listed}");
-        assert!(n
-            .body
-            .contains(&format!("... and {} more findings", 5000 - listed)));
-    }
-
-    #[test]
-    fn subjects_are_sns_safe() {
-        let s = subject(&format!("a\nb é {}", "x".repeat(200)));
-        assert!(s.len() <= MAX_SUBJECT);
-        assert!(s.is_ascii() && !s.contains('\n'));
-        assert!(s.starts_with("a?b ? x"));
+        assert!(body.contains(&format!("... and {} more findings", 5000 - listed)));
     }
 }

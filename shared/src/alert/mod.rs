@@ -1,4 +1,8 @@
-//! Turning findings into messages for people.
+//! Turning findings into [`Message`](crate::message::Message)s for people.
+//!
+//! Every rendering ends in [`crate::message::Message::new`] (or its
+//! `structure` for the parts of a split alert): one place builds the SNS
+//! body every subscriber type reads.
 //!
 //! - [`integrity`]: the integrity validator's findings, grouped per
 //!   invocation into one message.
@@ -6,17 +10,19 @@
 //!   and the per-batch dedupe.
 //! - [`render`]: an alert as JSON (machines), text (email) and an AWS
 //!   Chatbot custom notification (Slack).
+//! - [`split`]: the messages an alert becomes, split to fit SNS's size
+//!   limit, never cut.
+//! - [`watchdog`]: the logging watchdog's notices as one message per pass.
+//! - [`notice`]: a message about trailguard itself.
 //! - [`redact`]: credentials a record may carry, kept out of alerts.
-//! - [`sns`]: the SNS messages an alert becomes (`MessageStructure: json`),
-//!   split to fit SNS's size limit, and their grouping into `PublishBatch`
-//!   calls.
 
 pub mod detection;
 pub mod integrity;
+pub mod notice;
 pub mod redact;
 pub mod render;
-pub mod sns;
+pub mod split;
 pub mod watchdog;
 
 pub use detection::{dedupe, evaluate, Alert, Evaluation};
-pub use integrity::{integrity_notification, subject, MAX_FINDINGS_BYTES, MAX_SUBJECT};
+pub use integrity::{integrity_message, MAX_FINDINGS_BYTES};

@@ -10,8 +10,8 @@
 use serde_json::{json, Value};
 
 use super::detection::Alert;
-use super::integrity::subject as sns_subject;
 use crate::detect::Level;
+use crate::message::{sns_subject, MAX_SUBJECT};
 
 /// How many characters of the rule description the Slack card shows; the
 /// email has all of it.
@@ -93,7 +93,7 @@ pub fn subject(a: &Alert) -> String {
         title = sns_subject(&a.rule);
     }
     // Cut the title, not who did what.
-    let room = super::MAX_SUBJECT.saturating_sub(prefix.len() + suffix.len());
+    let room = MAX_SUBJECT.saturating_sub(prefix.len() + suffix.len());
     if room >= 12 {
         if title.len() > room {
             title = format!("{}...", &title[..room - 3]);

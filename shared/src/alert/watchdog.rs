@@ -6,9 +6,9 @@
 
 use serde_json::json;
 
-use super::integrity::subject as sns_subject;
-use crate::integrity::gzip::Sha256;
-use crate::ports::Notification;
+use crate::detect::Level;
+use crate::gzip::Sha256;
+use crate::message::{sns_subject, Message};
 use crate::watchdog::model::CheckName;
 use crate::watchdog::state::{Notice, NoticeKind};
 
@@ -57,8 +57,8 @@ fn next_step(n: &Notice) -> &'static str {
     }
 }
 
-/// The notification for a pass's notices (callers send none when empty).
-pub fn watchdog_notification(notices: &[Notice], region: &str) -> Notification {
+/// The message for a pass's notices (callers send none when empty).
+pub fn watchdog_message(notices: &[Notice], region: &str) -> Message {
     let top = notices
         .iter()
         .map(severity)
@@ -149,10 +149,13 @@ pub fn watchdog_notification(notices: &[Notice], region: &str) -> Notification {
         },
         "metadata": {"threadId": thread},
     });
-    Notification {
-        subject,
-        body: super::detection::capped(&body, 80 * 1024),
-        json: Some(json),
-        chat: Some(chat),
-    }
+    let level = match top {
+        "CRITICAL" => Level::Critical,
+        "HIGH" => Level::High,
+        "MEDIUM" => Level::Medium,
+        _ => Level::Low,
+    };
+    let body = super::detection::capped(&body, 80 * 1024);
+    let id = Sha256::of(body.as_bytes()).hex()[..32].to_string();
+    Message::new(&subject, &body, &json, &chat, level, id)
 }

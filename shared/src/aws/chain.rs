@@ -15,10 +15,11 @@ use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::error::port_error;
 use super::Pages;
-use crate::ports::{GuardChain, PortError};
+use crate::error::PortError;
 use crate::watchdog::chain::{
     BucketFacts, ObjectLock, PublicAccessBlock, QueueFacts, RuleFacts, SubscriptionFilter,
 };
+use crate::watchdog::ports::GuardChain;
 
 /// The clients, built once.
 pub struct ChainApi {

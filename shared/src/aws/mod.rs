@@ -14,7 +14,7 @@ mod trailcontrol;
 pub use chain::ChainApi;
 pub use cloudtrail::CloudTrailApi;
 pub use s3::S3Store;
-pub use sns::{SnsNotifier, SnsPublisher};
+pub use sns::SnsOutbox;
 pub use state::S3StateObject;
 
 use std::time::Duration;
@@ -91,32 +91,27 @@ pub async fn load_config() -> SdkConfig {
         .await
 }
 
-/// The logging watchdog's adapters as its configuration asks for them: one
-/// place for the function, the CLI and the benchmark to build them.
-pub struct WatchdogAdapters {
-    /// CloudTrail: read, repair, who stopped it.
-    pub trails: CloudTrailApi,
-    /// The log bucket's settings and the functions' feeds (read only).
-    pub chain: ChainApi,
-    /// The alert state object, when a state bucket is configured.
-    pub state: Option<S3StateObject>,
-    /// The topic notices go to, when one is configured.
-    pub notifier: Option<SnsNotifier>,
-}
-
-impl WatchdogAdapters {
-    /// Clients built once from the shared SDK configuration.
-    pub fn new(sdk: &SdkConfig, cfg: &crate::config::WatchdogConfig) -> Self {
-        Self {
-            trails: CloudTrailApi::new(sdk),
-            chain: ChainApi::new(sdk),
-            state: cfg
-                .state
-                .as_ref()
-                .map(|(bucket, key)| S3StateObject::new(sdk, bucket.clone(), key.clone())),
-            notifier: cfg.topic.as_ref().map(|t| SnsNotifier::new(sdk, t.clone())),
-        }
-    }
+/// The logging watchdog on AWS, its adapters as its configuration asks for
+/// them: one place for the function, the CLI and the benchmark to build it.
+/// Without a state bucket it remembers nothing; without a topic it only
+/// logs its notices.
+pub fn watchdog(
+    sdk: &SdkConfig,
+    cfg: &crate::config::WatchdogConfig,
+    region: &str,
+) -> crate::watch::Watchdog<CloudTrailApi, ChainApi, S3StateObject, SnsOutbox> {
+    crate::watch::Watchdog::new(
+        CloudTrailApi::new(sdk),
+        Some(ChainApi::new(sdk)),
+        cfg.state
+            .as_ref()
+            .map(|(bucket, key)| S3StateObject::new(sdk, bucket.clone(), key.clone())),
+        cfg.topic
+            .as_ref()
+            .map(|t| crate::message::Topic::new(SnsOutbox::new(sdk), t.clone())),
+        cfg.clone(),
+        region,
+    )
 }
 
 #[cfg(test)]

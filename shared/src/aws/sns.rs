@@ -1,54 +1,21 @@
-//! [`Notifier`] and [`Publisher`] over Amazon SNS.
+//! The [`Outbox`] over Amazon SNS: it carries messages, and renders
+//! nothing.
 
 use aws_config::SdkConfig;
 use aws_sdk_sns::types::PublishBatchRequestEntry;
 use aws_sdk_sns::Client;
 
 use super::error::port_error;
-use crate::alert::sns::{batches, SnsMessage, MAX_BATCH_BYTES};
-use crate::ports::{Notification, Notifier, PortError, Publisher};
+use crate::error::PortError;
+use crate::message::{batches, Message, Outbox, MAX_BATCH_BYTES};
 
-/// Publishes to one SNS topic.
+/// The [`Outbox`] over Amazon SNS: every message with `PublishBatch`
+/// (`MessageStructure: json`), in as few calls as SNS's limits allow.
+/// `PublishBatch` is authorised by `sns:Publish` (Amazon SNS API
+/// Reference, PublishBatch: "The PublishBatch API action requires the same
+/// permissions as Publish"; docs/aws-behavior.md).
 #[derive(Clone)]
-pub struct SnsNotifier {
-    client: Client,
-    topic_arn: String,
-}
-
-impl SnsNotifier {
-    /// A notifier for a topic.
-    pub fn new(config: &SdkConfig, topic_arn: impl Into<String>) -> Self {
-        Self::from_client(Client::new(config), topic_arn)
-    }
-
-    /// A notifier over a client built elsewhere (mocked in tests).
-    pub fn from_client(client: Client, topic_arn: impl Into<String>) -> Self {
-        Self {
-            client,
-            topic_arn: topic_arn.into(),
-        }
-    }
-}
-
-impl Notifier for SnsNotifier {
-    async fn publish(&self, n: &Notification) -> Result<(), PortError> {
-        let (message, structured) = n.sns_message();
-        self.client
-            .publish()
-            .topic_arn(&self.topic_arn)
-            .subject(&n.subject)
-            .message(message)
-            .set_message_structure(structured.then(|| "json".to_string()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| port_error("Publish", &self.topic_arn, &e))
-    }
-}
-
-/// Publishes prepared alert messages with `PublishBatch`.
-#[derive(Clone)]
-pub struct SnsPublisher {
+pub struct SnsOutbox {
     client: Client,
 }
 
@@ -56,27 +23,24 @@ pub struct SnsPublisher {
 /// retries of the whole call) before the invocation fails.
 const ENTRY_RETRIES: u32 = 3;
 
-impl SnsPublisher {
-    /// A publisher from a loaded SDK configuration.
+impl SnsOutbox {
+    /// An outbox from a loaded SDK configuration.
     pub fn new(config: &SdkConfig) -> Self {
         Self {
             client: Client::new(config),
         }
     }
 
-    /// A publisher over a client built elsewhere (mocked in tests).
+    /// An outbox over a client built elsewhere (mocked in tests).
     pub fn from_client(client: Client) -> Self {
         Self { client }
     }
 }
 
-impl Publisher for SnsPublisher {
-    async fn publish_batch(
-        &self,
-        topic_arn: &str,
-        messages: &[SnsMessage],
-    ) -> Result<(), PortError> {
-        // SNS caps a call at ten entries and 256 KiB in total.
+impl Outbox for SnsOutbox {
+    async fn publish(&self, topic_arn: &str, messages: &[Message]) -> Result<(), PortError> {
+        // SNS caps a call at ten entries and 256 KiB in total: the one
+        // place messages are batched.
         for range in batches(messages, MAX_BATCH_BYTES) {
             let chunk = &messages[range];
             // Entry IDs are the positions in the chunk, so failures map back.
@@ -89,7 +53,7 @@ impl Publisher for SnsPublisher {
                     let entry = PublishBatchRequestEntry::builder()
                         .id(i.to_string())
                         .subject(&m.subject)
-                        .message(&m.message)
+                        .message(&m.body)
                         .message_structure("json")
                         .build()
                         .map_err(|e| PortError::BadResponse {
@@ -172,13 +136,13 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
     use std::sync::{Arc, Mutex};
 
-    fn messages(n: usize) -> Vec<SnsMessage> {
+    fn messages(n: usize) -> Vec<Message> {
         (0..n)
-            .map(|i| SnsMessage {
+            .map(|i| Message {
                 subject: format!("alert {i}"),
-                message: format!("{{\"default\":\"alert {i}\"}}"),
+                body: format!("{{\"default\":\"alert {i}\"}}"),
                 severity: crate::detect::Level::High,
-                alert_id: format!("a{i}"),
+                id: format!("a{i}"),
             })
             .collect()
     }
@@ -233,8 +197,8 @@ mod tests {
             })
             .build();
         let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&rule]);
-        SnsPublisher::from_client(client)
-            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(3))
+        SnsOutbox::from_client(client)
+            .publish("arn:aws:sns:us-east-1:111122223333:t", &messages(3))
             .await
             .expect("delivered after one retry");
         assert_eq!(rule.num_calls(), 2);
@@ -253,8 +217,8 @@ mod tests {
                 .build()
         });
         let client = mock_client!(aws_sdk_sns, [&rule]);
-        let err = SnsPublisher::from_client(client)
-            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(2))
+        let err = SnsOutbox::from_client(client)
+            .publish("arn:aws:sns:us-east-1:111122223333:t", &messages(2))
             .await
             .unwrap_err();
         assert_eq!(rule.num_calls(), 1);
@@ -276,8 +240,8 @@ mod tests {
             .repeatedly()
             .build();
         let client = mock_client!(aws_sdk_sns, [&rule]);
-        let err = SnsPublisher::from_client(client)
-            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(1))
+        let err = SnsOutbox::from_client(client)
+            .publish("arn:aws:sns:us-east-1:111122223333:t", &messages(1))
             .await
             .unwrap_err();
         assert_eq!(rule.num_calls(), 1 + ENTRY_RETRIES as usize);
@@ -292,8 +256,8 @@ mod tests {
                 .build()
         });
         let client = mock_client!(aws_sdk_sns, [&rule]);
-        let err = SnsPublisher::from_client(client)
-            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(2))
+        let err = SnsOutbox::from_client(client)
+            .publish("arn:aws:sns:us-east-1:111122223333:t", &messages(2))
             .await
             .unwrap_err();
         assert!(matches!(err, PortError::BadResponse { .. }), "{err}");
@@ -313,25 +277,59 @@ mod tests {
     async fn access_denied_on_publish_is_named_as_such() {
         let rule = mock!(Client::publish_batch).then_http_response(denied);
         let client = mock_client!(aws_sdk_sns, [&rule]);
-        let err = SnsPublisher::from_client(client)
-            .publish_batch("arn:aws:sns:us-east-1:111122223333:t", &messages(1))
+        let err = SnsOutbox::from_client(client)
+            .publish("arn:aws:sns:us-east-1:111122223333:t", &messages(1))
             .await
             .unwrap_err();
         assert!(matches!(err, PortError::AccessDenied { .. }), "{err}");
+        assert!(matches!(err, PortError::AccessDenied { .. }), "{err}");
+    }
+}
 
-        // The validator's and the watchdog's single Publish, the same way.
-        let rule = mock!(Client::publish).then_http_response(denied);
-        let client = mock_client!(aws_sdk_sns, [&rule]);
-        let note = Notification {
-            subject: "s".into(),
-            body: "b".into(),
-            json: None,
-            chat: None,
-        };
-        let err = SnsNotifier::from_client(client, "arn:aws:sns:us-east-1:111122223333:t")
-            .publish(&note)
+#[cfg(test)]
+mod batching {
+    //! Eleven messages are two calls, in order: the adapter is the one
+    //! place that batches.
+    use super::*;
+    use aws_sdk_sns::operation::publish_batch::PublishBatchOutput;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use std::sync::{Arc, Mutex};
+
+    #[tokio::test]
+    async fn more_than_ten_messages_go_in_several_calls_in_order() {
+        let seen: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+        let record = seen.clone();
+        let rule = mock!(Client::publish_batch)
+            .match_requests(move |req| {
+                record.lock().unwrap().push(
+                    req.publish_batch_request_entries()
+                        .iter()
+                        .map(|e| e.subject().unwrap_or("").to_string())
+                        .collect(),
+                );
+                true
+            })
+            .sequence()
+            .output(|| PublishBatchOutput::builder().build())
+            .times(2)
+            .build();
+        let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&rule]);
+        let msgs: Vec<Message> = (0..11)
+            .map(|i| Message {
+                subject: format!("m{i}"),
+                body: "{}".into(),
+                severity: crate::detect::Level::Low,
+                id: format!("{i}"),
+            })
+            .collect();
+        SnsOutbox::from_client(client)
+            .publish("arn:aws:sns:us-east-1:111122223333:t", &msgs)
             .await
-            .unwrap_err();
-        assert!(matches!(err, PortError::AccessDenied { .. }), "{err}");
+            .unwrap();
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].len(), 10);
+        assert_eq!(seen[1], vec!["m10"]);
+        assert_eq!(seen[0][0], "m0");
     }
 }

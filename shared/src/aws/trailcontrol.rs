@@ -10,12 +10,13 @@ use serde_json::Value;
 
 use super::cloudtrail::CloudTrailApi;
 use super::error::port_error;
-use crate::ports::{PortError, StopEvent, TrailControl};
+use crate::error::PortError;
 use crate::watchdog::checks::TrailUpdate;
 use crate::watchdog::model::{
     AdvancedSelector, BasicSelector, DataResource, FieldSelector, ReadWriteType, Selectors,
     TrailInfo, TrailStatus,
 };
+use crate::watchdog::ports::{StopEvent, TrailControl};
 
 /// Pages of `LookupEvents` read when looking for who stopped a trail (50
 /// events a page): enough for a busy day of StopLogging calls.

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::view::RecordView;
-use crate::integrity::gzip::{self, GzipError};
+use crate::gzip::{self, GzipError};
 
 /// Why a payload could not be decoded at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

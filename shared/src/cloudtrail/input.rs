@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::cwlogs::{self, LogsError, LogsMessage};
 use super::view::RecordView;
-use crate::integrity::gzip::{self, GzipError};
+use crate::gzip::{self, GzipError};
 
 /// The gzip magic number: how a compressed input is recognised (log files
 /// in S3 are `.json.gz`, but a file's name is not evidence).
@@ -527,7 +527,7 @@ fn error_message(e: &serde_json::Error) -> String {
 mod tests {
     use super::*;
     use crate::cloudtrail::cwlogs::encode;
-    use crate::integrity::gzip::gzip;
+    use crate::gzip::gzip;
     use serde_json::json;
 
     fn rec(name: &str) -> Value {

@@ -11,11 +11,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::gzip::{self, Sha256};
 use super::logfile::gzip_reason;
 use super::signature::{self, SignatureError};
 use super::verdict::Reason;
 use crate::cloudtrail::digest::Digest;
+use crate::gzip::{self, Sha256};
 
 /// The object metadata that carries the signature.
 pub const META_SIGNATURE: &str = "signature";

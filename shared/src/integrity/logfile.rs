@@ -7,10 +7,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::gzip::{self, GzipError, Sha256};
 use super::verdict::Reason;
 use crate::cloudtrail::keys::{Location, LogKey};
 use crate::cloudtrail::record::{parse_heads, RecordHead};
+use crate::gzip::{self, GzipError, Sha256};
 
 /// What the trail's objects must look like; from configuration.
 #[derive(Debug, Clone)]

@@ -6,7 +6,6 @@
 //! [`crate::validate`].
 
 pub mod chain;
-pub mod gzip;
 pub mod logfile;
 pub mod signature;
 pub mod verdict;

@@ -12,8 +12,8 @@
 
 use aws_lc_rs::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 
-use super::gzip::Sha256;
 use crate::cloudtrail::digest::Digest;
+use crate::gzip::Sha256;
 
 /// The only algorithm CloudTrail uses, as named in the `signature-algorithm`
 /// object metadata.

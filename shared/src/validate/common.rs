@@ -7,8 +7,8 @@ use futures_util::{stream, StreamExt};
 
 use crate::cloudtrail::digest::DigestLogFile;
 use crate::cloudtrail::keys::{classify, DigestKey, ObjectKind};
+use crate::gzip;
 use crate::integrity::chain::{self, ParsedDigest};
-use crate::integrity::gzip;
 use crate::integrity::logfile::{self, Expectations};
 use crate::integrity::verdict::{FileKind, Reason, Verdict};
 use crate::ports::{Fetched, ObjectStore, PortError, PublicKeys};

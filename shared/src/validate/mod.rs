@@ -1,16 +1,19 @@
 //! The integrity checks driven through the ports.
 //!
 //! Two entry points share every building block: [`ObjectValidator`] checks
-//! one object as its S3 event arrives (the Lambda function), and
-//! [`validate_range`] checks a trail over a date range (the command). Both
+//! one object as its S3 event arrives ([`Arrivals`], the Lambda function's
+//! flow), and [`validate_range`] checks a trail over a date range (the
+//! command). Both
 //! return verdicts for findings and `Err` only for infrastructure failures,
 //! so that a caller never reports a verdict made from partial data.
 
+mod arrivals;
 mod common;
 mod keycache;
 mod object;
 mod range;
 
+pub use arrivals::{Arrivals, Checked};
 pub use common::ValidatorConfig;
 pub use keycache::{KeyCache, KeyLookup};
 pub use object::ObjectValidator;

@@ -31,7 +31,7 @@
 pub mod chain;
 pub mod checks;
 pub mod model;
-pub mod pass;
+pub mod ports;
 pub mod requirements;
 pub mod selectors;
 pub mod state;

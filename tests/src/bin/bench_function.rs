@@ -10,14 +10,13 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use clap::{Parser, Subcommand};
-use integrity_validator::Handler;
 use serde_json::json;
-use trailguard::aws::{load_config, CloudTrailApi, S3Store, SnsNotifier};
+use trailguard::aws::{load_config, CloudTrailApi, S3Store, SnsOutbox};
 use trailguard::cloudtrail::digest::{Digest, DigestLogFile};
 use trailguard::cloudtrail::keys::{digest_key, Location};
-use trailguard::integrity::gzip;
+use trailguard::gzip;
 use trailguard::synth::{log_file, signed_digest, Rng, SigningKey, TrailSpec};
-use trailguard::validate::{ObjectValidator, ValidatorConfig};
+use trailguard::validate::{Arrivals, ObjectValidator, ValidatorConfig};
 use trailguard_e2e::{create_bucket, put, register_key, s3};
 
 #[derive(Parser)]
@@ -129,7 +128,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 CloudTrailApi::new(&sdk),
                 ValidatorConfig::default(),
             );
-            let handler: Handler<_, _, SnsNotifier> = Handler::new(validator, None);
+            let handler: Arrivals<_, _, SnsOutbox> = Arrivals::new(validator, None);
             let event = |k: &str| json!({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":BUCKET},"object":{"key":k}}}]});
             // One log file: its own arrival is measured too. Many: the
             // digest that lists them all is the case.
@@ -140,7 +139,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             steps.push((format!("digest listing {} log file(s)", logs.len()), digest));
             for (what, key) in steps {
                 let t = Instant::now();
-                let out = handler.handle(event(key)).await?;
+                let out = integrity_validator::handle(&handler, event(key)).await?;
                 println!(
                     "{what}: {out} in {:.0} ms",
                     t.elapsed().as_secs_f64() * 1000.0

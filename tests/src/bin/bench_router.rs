@@ -8,9 +8,9 @@
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use alert_router::Router;
-use trailguard::aws::{load_config, SnsPublisher};
+use trailguard::aws::{load_config, SnsOutbox};
 use trailguard::config::{self, Location};
+use trailguard::route::Router;
 use trailguard::rules;
 use trailguard::synth::cwlogs_batch;
 
@@ -35,11 +35,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cfg.rules.push(Location::Path(dir.into()));
     }
     let sdk = load_config().await;
-    let read = rules::read_locations::<trailguard::aws::S3Store>(None, &cfg.rules).await?;
-    let tuning = rules::read_tuning::<trailguard::aws::S3Store>(None, &cfg).await?;
-    let loaded = rules::build_read(&cfg, &read, tuning, cfg.min_severity);
+    let loaded = rules::load::<trailguard::aws::S3Store>(None, &cfg).await?;
     let active = loaded.active();
-    let router = Router::new(&cfg, loaded, Some(SnsPublisher::new(&sdk)));
+    let router = Router::new(&cfg, loaded, Some(SnsOutbox::new(&sdk)));
     let ready_ns = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
     let init = start.elapsed();
     println!("ready_unix_ns {ready_ns}");
@@ -53,7 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let again = payload.clone();
     let bytes = payload.to_string().len();
     let t = Instant::now();
-    let out = router.handle(payload).await?;
+    let out = alert_router::handle(&router, payload, cfg.max_inflated).await?;
     let took = t.elapsed();
     println!(
         "batch: {events} events, {bytes} bytes of payload, {} alerts, {} messages published, {:.1} ms ({:.0} events/s)",
@@ -75,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         for _ in 1..batches {
             let next = again.clone();
             let t = Instant::now();
-            router.handle(next).await?;
+            alert_router::handle(&router, next, cfg.max_inflated).await?;
             times.push(t.elapsed().as_secs_f64() * 1e3);
         }
         times.sort_by(f64::total_cmp);

@@ -10,9 +10,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
 use clap::{Parser, Subcommand};
-use logging_watchdog::Watchdog;
 use serde_json::json;
-use trailguard::aws::{load_config, WatchdogAdapters};
+use trailguard::aws::{load_config, watchdog};
 use trailguard::config;
 use trailguard_e2e::{create_bucket, s3};
 
@@ -148,8 +147,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let cfg = config::watchdog_from(|k| std::env::var(k).ok())?;
             let sdk = load_config().await;
             let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
-            let a = WatchdogAdapters::new(&sdk, &cfg);
-            let dog = Watchdog::new(a.trails, Some(a.chain), a.state, a.notifier, cfg, region);
+            let dog = watchdog(&sdk, &cfg, &region);
             println!(
                 "ready_unix_ns {}",
                 SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos()
@@ -160,7 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             for label in ["first pass (repairs)", "second pass (quiet)"] {
                 let t = Instant::now();
-                let out = dog.handle(json!({})).await?;
+                let out = logging_watchdog::handle(&dog, json!({}), None).await?;
                 println!("{label}: {:.0} ms: {out}", t.elapsed().as_secs_f64() * 1e3);
             }
         }

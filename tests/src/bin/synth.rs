@@ -7,7 +7,7 @@
 use aws_sdk_cloudtrail::Client as CloudTrail;
 use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
-use trailguard::integrity::gzip::gzip;
+use trailguard::gzip::gzip;
 use trailguard::synth::{generate, RegionKeys, TrailSpec};
 use trailguard_e2e::{delete, overwrite, register_key, s3, write_trail};
 

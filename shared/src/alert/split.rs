@@ -1,62 +1,23 @@
-//! The SNS messages an alert becomes, and how they are grouped into
-//! `PublishBatch` calls.
+//! The messages a detection alert becomes: one, or, when its raw event
+//! does not fit, a first message without the event followed by as many
+//! parts as the event needs, all with the alert's ID: split, never cut.
 //!
-//! Each alert is one message with `MessageStructure: json`: SNS delivers
-//! `email` to email subscribers, `https` to HTTPS ones (AWS Chatbot), and
-//! `default` (the alert as JSON) to everything else (SQS, Lambda,
-//! email-json). SNS refuses a message over 256 KiB, and a refused publish
-//! would fail the invocation on every retry, so an alert whose raw event
-//! does not fit is sent as a first message without the event followed by
-//! as many parts as the event needs, all with the alert's ID: split, never
-//! cut.
-
-use std::ops::Range;
+//! SNS refuses a message over 256 KiB, and a refused publish would fail the
+//! invocation on every retry, so every message made here fits the limit it
+//! is given ([`crate::message::MAX_MESSAGE_BYTES`] or the topic's own).
 
 use serde_json::json;
 
 use super::detection::Alert;
 use super::render::{self, severity_tag};
-use crate::detect::Level;
-
-/// SNS's default maximum message size (the `Message` parameter), in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 262_144;
-
-/// SNS `PublishBatch` takes at most ten entries...
-pub const MAX_BATCH_ENTRIES: usize = 10;
-
-/// ...whose messages total at most this many bytes.
-pub const MAX_BATCH_BYTES: usize = 262_144;
+use crate::message::{sns_subject, structure, Message, MAX_SUBJECT};
 
 /// Room kept for the subject and the request's own bytes.
 const MARGIN: usize = 1024;
 
-/// One message ready to publish.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnsMessage {
-    /// The subject (ASCII, one line, at most 99 characters).
-    pub subject: String,
-    /// The message: a JSON object with `default`, `email` and `https`.
-    pub message: String,
-    /// The alert's severity, for routing to per-severity topics.
-    pub severity: Level,
-    /// The alert's ID (shared by the parts of a split alert).
-    pub alert_id: String,
-}
-
-impl SnsMessage {
-    /// The bytes this entry counts for in a batch.
-    pub fn size(&self) -> usize {
-        self.message.len() + self.subject.len()
-    }
-}
-
-fn structure(default: String, email: String, https: String) -> String {
-    json!({ "default": default, "email": email, "https": https }).to_string()
-}
-
 fn subject_with_suffix(a: &Alert, suffix: &str) -> String {
     let base = render::subject(a);
-    let room = super::MAX_SUBJECT.saturating_sub(suffix.len());
+    let room = MAX_SUBJECT.saturating_sub(suffix.len());
     let cut = if base.len() > room {
         // The subject is ASCII, so any index is a char boundary.
         format!("{}...", &base[..room.saturating_sub(3)])
@@ -110,38 +71,6 @@ fn part(a: &Alert, chunk: &str, i: usize, n: usize) -> String {
     structure(default.to_string(), email, https.to_string())
 }
 
-/// A message about trailguard itself (a rule file that did not load, a
-/// tuning entry naming no rule): every renderer shows the text as is.
-pub fn notice(subject: &str, text: &str, severity: Level) -> SnsMessage {
-    let text = &super::detection::capped(text, 40_000);
-    let id = crate::integrity::gzip::Sha256::of(format!("{subject}\n{text}").as_bytes()).hex()
-        [..32]
-        .to_string();
-    let default = json!({"source": "trailguard", "kind": "notice", "id": id,
-        "severity": severity, "subject": subject, "text": text});
-    let https = json!({
-        "version": "1.0",
-        "source": "custom",
-        "id": id,
-        "content": {
-            "textType": "client-markdown",
-            "title": format!(":warning: [{}] {subject}", severity_tag(severity)),
-            "description": text,
-        },
-        "metadata": { "threadId": "trailguard-notices" },
-    });
-    SnsMessage {
-        subject: super::subject(&format!("[{}] {subject}", severity_tag(severity))),
-        message: structure(
-            default.to_string(),
-            format!("{text}\n\n-- trailguard\n"),
-            https.to_string(),
-        ),
-        severity,
-        alert_id: id,
-    }
-}
-
 /// Splits `s` into pieces of at most `max` bytes on character boundaries.
 fn chunks(s: &str, max: usize) -> Vec<&str> {
     let mut out = Vec::new();
@@ -165,14 +94,14 @@ fn chunks(s: &str, max: usize) -> Vec<&str> {
 /// The messages for one alert, each at most `max_bytes` (message plus
 /// subject): one when it fits, else a first message and the raw event in
 /// parts.
-pub fn alert_messages(a: &Alert, max_bytes: usize) -> Vec<SnsMessage> {
+pub fn alert_messages(a: &Alert, max_bytes: usize) -> Vec<Message> {
     let limit = max_bytes.saturating_sub(MARGIN).max(4096);
     let raw = serde_json::to_string_pretty(&a.event).unwrap_or_default();
-    let msg = |subject: String, message: String| SnsMessage {
-        subject,
-        message,
+    let msg = |subject: String, body: String| Message {
+        subject: sns_subject(&subject),
+        body,
         severity: a.severity,
-        alert_id: a.id.clone(),
+        id: a.id.clone(),
     };
     let whole = primary(a, Some(&raw), 0);
     if whole.len() <= limit {
@@ -188,17 +117,17 @@ pub fn alert_messages(a: &Alert, max_bytes: usize) -> Vec<SnsMessage> {
             let suffix = format!(" (event {}/{n})", i + 1);
             out.push(msg(subject_with_suffix(a, &suffix), part(a, c, i + 1, n)));
         }
-        if out.iter().skip(1).all(|m| m.message.len() <= limit) || chunk_size <= 64 {
+        if out.iter().skip(1).all(|m| m.body.len() <= limit) || chunk_size <= 64 {
             // Every field of an alert is capped (see `detection`), so the
             // first message fits any limit SNS allows; should it not, a
             // minimal one says where the alert is rather than failing the
             // batch on every retry.
             if let Some(first) = out.first_mut() {
-                if first.message.len() > limit {
-                    first.message = minimal(a);
+                if first.body.len() > limit {
+                    first.body = minimal(a);
                 }
             }
-            out.retain(|m| m.message.len() <= limit);
+            out.retain(|m| m.body.len() <= limit);
             return out;
         }
         chunk_size = chunk_size * 3 / 4;
@@ -226,33 +155,12 @@ fn minimal(a: &Alert) -> String {
     structure(default.to_string(), text, https.to_string())
 }
 
-/// Groups messages into `PublishBatch` calls: at most ten entries and
-/// `max_bytes` in total each, in order. A message larger than `max_bytes`
-/// on its own goes alone (the caller keeps messages under SNS's limit).
-pub fn batches(messages: &[SnsMessage], max_bytes: usize) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut size = 0;
-    for (i, m) in messages.iter().enumerate() {
-        let full = i - start == MAX_BATCH_ENTRIES || (i > start && size + m.size() > max_bytes);
-        if full {
-            out.push(start..i);
-            start = i;
-            size = 0;
-        }
-        size += m.size();
-    }
-    if start < messages.len() {
-        out.push(start..messages.len());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::alert::detection;
-    use crate::detect::{Hit, Rule};
+    use crate::detect::{Hit, Level, Rule};
+    use crate::message::MAX_MESSAGE_BYTES;
     use serde_json::Value;
 
     fn alert(event_bytes: usize, level: Level) -> Alert {
@@ -270,13 +178,8 @@ mod tests {
         Alert::new(&Hit { rule: &rule, level }, &rec)
     }
 
-    fn parse(m: &SnsMessage) -> (Value, String, Value) {
-        let s: Value = serde_json::from_str(&m.message).unwrap();
-        (
-            serde_json::from_str(s["default"].as_str().unwrap()).unwrap(),
-            s["email"].as_str().unwrap().to_string(),
-            serde_json::from_str(s["https"].as_str().unwrap()).unwrap(),
-        )
+    fn parse(m: &Message) -> (Value, String, Value) {
+        m.deliveries().unwrap()
     }
 
     #[test]
@@ -300,7 +203,7 @@ mod tests {
         for m in &ms {
             assert!(m.size() <= MAX_MESSAGE_BYTES, "{}", m.size());
             assert!(m.subject.len() <= 99 && m.subject.is_ascii());
-            assert_eq!(m.alert_id, a.id);
+            assert_eq!(m.id, a.id);
         }
         let (first, email, _) = parse(&ms[0]);
         assert!(first["event"].is_null());
@@ -324,23 +227,6 @@ mod tests {
         let small = alert_messages(&a, 64 * 1024);
         assert!(small.len() > ms.len());
         assert!(small.iter().all(|m| m.size() <= 64 * 1024));
-    }
-
-    #[test]
-    fn batches_respect_count_and_total_size() {
-        let small: Vec<SnsMessage> = (0..23)
-            .flat_map(|_| alert_messages(&alert(100, Level::Low), MAX_MESSAGE_BYTES))
-            .collect();
-        let b = batches(&small, MAX_BATCH_BYTES);
-        assert_eq!(b, vec![0..10, 10..20, 20..23]);
-        let big = alert_messages(&alert(400_000, Level::High), MAX_MESSAGE_BYTES);
-        let b = batches(&big, MAX_BATCH_BYTES);
-        for r in &b {
-            let total: usize = big[r.clone()].iter().map(SnsMessage::size).sum();
-            assert!(total <= MAX_BATCH_BYTES && r.len() <= 10);
-        }
-        assert_eq!(b.iter().map(Range::len).sum::<usize>(), big.len());
-        assert!(batches(&[], MAX_BATCH_BYTES).is_empty());
     }
 
     #[test]
@@ -371,7 +257,7 @@ mod tests {
         b.resources = vec!["r".repeat(100_000); 5];
         let ms = alert_messages(&b, 8 * 1024);
         assert!(ms[0].size() <= 8 * 1024);
-        assert!(ms[0].message.contains("too large for one message"));
+        assert!(ms[0].body.contains("too large for one message"));
     }
 
     #[test]
