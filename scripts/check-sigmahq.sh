@@ -30,4 +30,4 @@ if [ "$ok" -ne $((count + builtin)) ]; then
     exit 1
 fi
 echo "check-sigmahq: all $count SigmaHQ rules and $builtin built-ins load, no id clash"
-TRAILGUARD_SIGMA_DIR="$dir" cargo test --quiet --locked --workspace --all-features --lib -- detect:: 2>&1 | tail -n 3
+TRAILGUARD_SIGMA_DIR="$dir" cargo test --quiet --locked --workspace --all-features --lib -- detect:: sigmahq 2>&1 | tail -n 3

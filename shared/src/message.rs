@@ -20,8 +20,8 @@ use std::ops::Range;
 
 use serde_json::{json, Value};
 
-use crate::detect::Level;
 use crate::error::PortError;
+use trailguard_sigma::Level;
 
 /// SNS refuses subjects of 100 characters or more (Publish: "Subject ...
 /// must be ASCII text that begins with a letter, number, or punctuation

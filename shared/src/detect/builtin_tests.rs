@@ -1866,7 +1866,7 @@ fn a_normal_day_stays_under_the_default_floor() {
 
 #[test]
 fn builtins_and_sigmahq_rules_form_one_set() {
-    let Some(dir) = super::super::tests::sigma_dir() else {
+    let Some(dir) = crate::detect::sigma_dir() else {
         return;
     };
     let mut texts: Vec<(String, String)> = std::fs::read_dir(&dir)

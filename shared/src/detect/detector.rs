@@ -7,9 +7,8 @@
 
 use serde_json::Value;
 
-use super::rule::{Level, Rule};
 use super::tuning::Tuning;
-use super::{RuleError, RuleErrorKind, RuleSet};
+use super::{Level, Rule, RuleError, RuleSet};
 
 /// The rules in force and how to treat their matches.
 #[derive(Debug, Clone)]
@@ -45,34 +44,21 @@ impl Detector {
     /// or above `min_level`. A rule whose id an earlier rule has is refused
     /// on its own and returned, the others load.
     pub fn new(rules: Vec<Rule>, tuning: Tuning, min_level: Level) -> (Detector, Vec<RuleError>) {
-        let mut kept = Vec::with_capacity(rules.len());
+        // Duplicates are refused before any rule is dropped, so a disabled
+        // or below-floor rule still claims its id.
+        let (mut set, duplicates) = RuleSet::keeping_first(rules);
         let mut dropped = Vec::new();
-        let mut duplicates = Vec::new();
-        let mut first: std::collections::HashMap<String, String> = Default::default();
-        for r in rules {
-            // Duplicates are refused before any is dropped, so a disabled or
-            // below-floor rule still claims its id.
-            if let Some(other) = first.get(&r.id) {
-                duplicates.push(RuleError {
-                    origin: r.origin.clone(),
-                    id: Some(r.id.clone()),
-                    kind: Box::new(RuleErrorKind::DuplicateId {
-                        other: other.clone(),
-                    }),
-                });
-                continue;
-            }
-            first.insert(r.id.clone(), r.origin.clone());
-            if tuning.is_disabled(&r.id) {
-                dropped.push((r.id.clone(), "disabled"));
+        set.retain(|r| {
+            let why = if tuning.is_disabled(&r.id) {
+                "disabled"
             } else if tuning.level(&r.id, r.level) < min_level {
-                dropped.push((r.id.clone(), "below the severity floor"));
+                "below the severity floor"
             } else {
-                kept.push(r);
-            }
-        }
-        // Ids are unique here, so nothing more is refused.
-        let (set, _) = RuleSet::keeping_first(kept);
+                return true;
+            };
+            dropped.push((r.id.clone(), why));
+            false
+        });
         (
             Detector {
                 set,
@@ -118,6 +104,7 @@ impl Detector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::RuleErrorKind;
     use serde_json::json;
 
     fn rule(id: &str, level: &str, name: &str) -> Rule {
@@ -173,5 +160,34 @@ mod tests {
         assert_eq!(o.allowed.len(), 1);
         assert_eq!(o.allowed[0].1, Some("ci"));
         assert!(d.detect(&json!({"eventName":"Y"})).hits.is_empty());
+    }
+
+    #[test]
+    fn a_duplicate_id_is_refused_once_even_behind_a_disabled_rule() {
+        let tuning = Tuning::parse("disable: [same]\n", "t").unwrap();
+        let mut second = rule("same", "high", "Y");
+        second.origin = "second.yml".into();
+        let (d, refused) = Detector::new(
+            vec![
+                rule("same", "high", "X"),
+                second,
+                rule("other", "high", "X"),
+            ],
+            tuning,
+            Level::Low,
+        );
+        // The disabled first rule claims the id: the second is refused (and
+        // reported), never silently run in its place.
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].origin, "second.yml");
+        assert!(matches!(
+            *refused[0].kind,
+            RuleErrorKind::DuplicateId { .. }
+        ));
+        assert_eq!(d.dropped, vec![("same".to_string(), "disabled")]);
+        let ids: Vec<&str> = d.rules().rules().iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec!["other"]);
+        assert!(d.detect(&json!({"eventName":"Y"})).hits.is_empty());
+        assert_eq!(d.detect(&json!({"eventName":"X"})).hits.len(), 1);
     }
 }

@@ -26,9 +26,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::pattern::{parse_sigma_string, Anchor, Cidr, StrPattern};
-use super::rule::Level;
-use super::yaml::parse_document;
+use trailguard_sigma::{yaml_to_json, Cidr, Level, Wildcard};
+
 use crate::cloudtrail::view::RecordView;
 
 /// Why a tuning document was refused.
@@ -72,9 +71,9 @@ struct AllowDoc {
 pub struct Allow {
     /// The rule ids it applies to; empty means every rule.
     pub rules: Vec<String>,
-    principals: Vec<StrPattern>,
+    principals: Vec<Wildcard>,
     source_ips: Vec<IpMatch>,
-    user_agents: Vec<StrPattern>,
+    user_agents: Vec<Wildcard>,
     /// Why the entry exists, for the log line that counts suppressions.
     pub reason: Option<String>,
 }
@@ -83,7 +82,7 @@ pub struct Allow {
 enum IpMatch {
     Net(Cidr),
     /// Service names (`cloudformation.amazonaws.com`) and wildcards.
-    Text(StrPattern),
+    Text(Wildcard),
 }
 
 /// The compiled tuning: what to turn off, re-rate and allow.
@@ -97,8 +96,8 @@ pub struct Tuning {
     pub allow: Vec<Allow>,
 }
 
-fn pattern(text: &str, cased: bool) -> StrPattern {
-    StrPattern::new(parse_sigma_string(text), Anchor::Whole, cased)
+fn pattern(text: &str, cased: bool) -> Wildcard {
+    Wildcard::new(text, cased)
 }
 
 impl Tuning {
@@ -112,8 +111,7 @@ impl Tuning {
         if text.trim().is_empty() {
             return Ok(Tuning::default());
         }
-        let node = parse_document(text).map_err(|e| err(e.to_string()))?;
-        let json = node.to_json();
+        let json = yaml_to_json(text).map_err(|e| err(e.to_string()))?;
         if json.is_null() {
             return Ok(Tuning::default());
         }

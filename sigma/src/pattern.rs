@@ -297,14 +297,14 @@ fn relate_bytes(h: &[u8], n: &[u8], anchor: Anchor, fold: bool) -> bool {
 /// library: a plain address is a single-host network; host bits must be
 /// zero, as Python's `ipaddress.ip_network` (pySigma) requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Cidr {
+pub struct Cidr {
     addr: IpAddr,
     prefix: u8,
 }
 
 impl Cidr {
     /// Parses `10.0.0.0/8`, `2001:db8::/32` or a bare address.
-    pub(crate) fn parse(s: &str) -> Result<Cidr, String> {
+    pub fn parse(s: &str) -> Result<Cidr, String> {
         let s = s.trim();
         let (addr, prefix) = match s.split_once('/') {
             Some((a, p)) => (a, Some(p)),
@@ -357,7 +357,7 @@ impl Cidr {
     }
 
     /// Whether `ip` (IPv4-mapped IPv6 addresses count as IPv4) is inside.
-    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+    pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();
         if ip.is_ipv4() != self.addr.is_ipv4() {
             return false;
@@ -366,7 +366,7 @@ impl Cidr {
     }
 
     /// Whether the text of a field value is an address inside.
-    pub(crate) fn contains_text(&self, s: &str) -> bool {
+    pub fn contains_text(&self, s: &str) -> bool {
         s.trim().parse::<IpAddr>().is_ok_and(|ip| self.contains(ip))
     }
 }
