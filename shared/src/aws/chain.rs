@@ -254,7 +254,7 @@ impl GuardChain for ChainApi {
 #[cfg(test)]
 mod tests {
     use super::{absent, rule_parts};
-    use crate::ports::PortError;
+    use crate::error::PortError;
     use aws_sdk_s3::Client;
     use aws_smithy_mocks::{mock, mock_client};
 

@@ -2,7 +2,7 @@
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::ports::PortError;
+use crate::error::PortError;
 
 /// Error codes that mean "you may not", across services.
 const DENIED: [&str; 6] = [

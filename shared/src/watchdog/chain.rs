@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use super::model::{CheckName, CheckResult, CheckStatus};
 use super::requirements::{Mode, Requirements};
-use crate::ports::PortError;
+use crate::error::PortError;
 
 /// An S3 public access block (`GetPublicAccessBlock`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -427,15 +427,16 @@ pub struct AdvancedSelector {
 }
 
 /// One condition of an advanced selector: a field and its operators.
+/// AWS's names are the fields' in PascalCase; an absent or null operator
+/// list is empty and is left out when written back.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct FieldSelector {
     /// `Field`: `eventCategory`, `resources.type`, `resources.ARN`,
     /// `readOnly`, `eventSource`, `eventName`...
-    #[serde(rename = "Field")]
     pub field: String,
     /// `Equals`.
     #[serde(
-        rename = "Equals",
         default,
         deserialize_with = "list",
         skip_serializing_if = "Vec::is_empty"
@@ -443,7 +444,6 @@ pub struct FieldSelector {
     pub equals: Vec<String>,
     /// `StartsWith`.
     #[serde(
-        rename = "StartsWith",
         default,
         deserialize_with = "list",
         skip_serializing_if = "Vec::is_empty"
@@ -451,7 +451,6 @@ pub struct FieldSelector {
     pub starts_with: Vec<String>,
     /// `EndsWith`.
     #[serde(
-        rename = "EndsWith",
         default,
         deserialize_with = "list",
         skip_serializing_if = "Vec::is_empty"
@@ -459,7 +458,6 @@ pub struct FieldSelector {
     pub ends_with: Vec<String>,
     /// `NotEquals`.
     #[serde(
-        rename = "NotEquals",
         default,
         deserialize_with = "list",
         skip_serializing_if = "Vec::is_empty"
@@ -467,7 +465,6 @@ pub struct FieldSelector {
     pub not_equals: Vec<String>,
     /// `NotStartsWith`.
     #[serde(
-        rename = "NotStartsWith",
         default,
         deserialize_with = "list",
         skip_serializing_if = "Vec::is_empty"
@@ -475,7 +472,6 @@ pub struct FieldSelector {
     pub not_starts_with: Vec<String>,
     /// `NotEndsWith`.
     #[serde(
-        rename = "NotEndsWith",
         default,
         deserialize_with = "list",
         skip_serializing_if = "Vec::is_empty"
