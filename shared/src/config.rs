@@ -5,7 +5,6 @@ use chrono::Duration;
 
 use crate::detect::Level;
 use crate::integrity::logfile::Expectations;
-use crate::validate::ValidatorConfig;
 
 /// SNS topic that receives alerts.
 pub const TOPIC_ARN: &str = "TRAILGUARD_SNS_TOPIC_ARN";
@@ -551,6 +550,36 @@ pub fn topic_from(get: impl Fn(&str) -> Option<String>) -> Option<String> {
     get(TOPIC_ARN)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// What the validator expects and how hard it may work.
+#[derive(Debug, Clone)]
+pub struct ValidatorConfig {
+    /// The trail's owner, encryption and size expectations.
+    pub expect: Expectations,
+    /// When set, digests of any other trail in the bucket are findings.
+    pub trail_name: Option<String>,
+    /// Largest object (compressed) that will be downloaded.
+    pub max_object_bytes: u64,
+    /// How many objects are fetched and hashed at once.
+    pub concurrency: usize,
+    /// How long after the minute in its name a log file may be delivered.
+    /// A digest lists the files *delivered* in its window, so the files named
+    /// in a digest's window shifted back by this much are checked against it
+    /// and its predecessor; the last files of a range are "pending" for it.
+    pub boundary: Duration,
+}
+
+impl Default for ValidatorConfig {
+    fn default() -> Self {
+        Self {
+            expect: Expectations::default(),
+            trail_name: None,
+            max_object_bytes: 128 << 20,
+            concurrency: 16,
+            boundary: Duration::minutes(15),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use aws_config::SdkConfig;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_sqs::types::QueueAttributeName;
 
+use super::client::Pages;
 use super::error::port_error;
-use super::Pages;
 use crate::error::PortError;
 use crate::watchdog::chain::{
     BucketFacts, ObjectLock, PublicAccessBlock, QueueFacts, RuleFacts, SubscriptionFilter,
@@ -34,7 +34,7 @@ impl ChainApi {
     /// the template keeps the bucket, rule, queue and log group there).
     pub fn new(sdk: &SdkConfig) -> Self {
         Self {
-            s3: super::s3_client(sdk),
+            s3: super::client::s3_client(sdk),
             events: aws_sdk_eventbridge::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
@@ -258,7 +258,7 @@ mod tests {
     use aws_sdk_s3::Client;
     use aws_smithy_mocks::{mock, mock_client};
 
-    use crate::aws::mock_http as http;
+    use crate::aws::client::mock_http as http;
 
     /// S3's answers for a setting that is not there, a bucket that is not
     /// there, and a bucket in another region (301 PermanentRedirect, the

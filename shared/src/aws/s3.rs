@@ -31,7 +31,7 @@ impl S3Store {
     /// emulator) requests use path-style addressing.
     pub fn new(config: &SdkConfig) -> Self {
         Self {
-            client: super::s3_client(config),
+            client: super::client::s3_client(config),
             by_bucket: Arc::new(Mutex::new(HashMap::new())),
             single_region: config.endpoint_url().is_some(),
         }
@@ -240,7 +240,7 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client};
     use aws_smithy_types::byte_stream::ByteStream;
 
-    use crate::aws::mock_http as http;
+    use crate::aws::client::mock_http as http;
 
     #[tokio::test]
     async fn a_body_shorter_than_declared_is_a_failure_not_a_verdict() {

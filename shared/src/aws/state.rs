@@ -27,7 +27,7 @@ impl S3StateObject {
     /// The object `key` in `bucket`.
     pub fn new(config: &SdkConfig, bucket: impl Into<String>, key: impl Into<String>) -> Self {
         Self {
-            client: super::s3_client(config),
+            client: super::client::s3_client(config),
             bucket: bucket.into(),
             key: key.into(),
         }

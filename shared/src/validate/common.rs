@@ -2,48 +2,19 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::{stream, StreamExt};
 
 use crate::cloudtrail::digest::DigestLogFile;
 use crate::cloudtrail::keys::{classify, DigestKey, ObjectKind};
+use crate::config::ValidatorConfig;
 use crate::gzip;
 use crate::integrity::chain::{self, ParsedDigest};
-use crate::integrity::logfile::{self, Expectations};
+use crate::integrity::logfile;
 use crate::integrity::verdict::{FileKind, Reason, Verdict};
 use crate::ports::{Fetched, ObjectStore, PortError, PublicKeys};
 
 use super::{KeyCache, KeyLookup};
-
-/// What the validator expects and how hard it may work.
-#[derive(Debug, Clone)]
-pub struct ValidatorConfig {
-    /// The trail's owner, encryption and size expectations.
-    pub expect: Expectations,
-    /// When set, digests of any other trail in the bucket are findings.
-    pub trail_name: Option<String>,
-    /// Largest object (compressed) that will be downloaded.
-    pub max_object_bytes: u64,
-    /// How many objects are fetched and hashed at once.
-    pub concurrency: usize,
-    /// How long after the minute in its name a log file may be delivered.
-    /// A digest lists the files *delivered* in its window, so the files named
-    /// in a digest's window shifted back by this much are checked against it
-    /// and its predecessor; the last files of a range are "pending" for it.
-    pub boundary: Duration,
-}
-
-impl Default for ValidatorConfig {
-    fn default() -> Self {
-        Self {
-            expect: Expectations::default(),
-            trail_name: None,
-            max_object_bytes: 128 << 20,
-            concurrency: 16,
-            boundary: Duration::minutes(15),
-        }
-    }
-}
 
 /// A digest fetched and checked: the parsed digest when it is valid.
 pub(super) struct CheckedDigest {

@@ -13,8 +13,8 @@ mod keycache;
 mod object;
 mod range;
 
+pub use crate::config::ValidatorConfig;
 pub use arrivals::{Arrivals, Checked};
-pub use common::ValidatorConfig;
 pub use keycache::{KeyCache, KeyLookup};
 pub use object::ObjectValidator;
 pub use range::{

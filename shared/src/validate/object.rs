@@ -4,10 +4,11 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
-use super::common::{self, ValidatorConfig};
+use super::common;
 use super::KeyCache;
 use crate::cloudtrail::events::{ObjectChange, ObjectEvent};
 use crate::cloudtrail::keys::{self, classify, DigestKey, LogKey, ObjectKind};
+use crate::config::ValidatorConfig;
 use crate::integrity::chain::ParsedDigest;
 use crate::integrity::logfile;
 use crate::integrity::verdict::{FileKind, Reason, Verdict};

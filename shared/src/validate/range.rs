@@ -13,11 +13,12 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::{stream, StreamExt};
 
-use super::common::{self, CheckedDigest, ValidatorConfig};
+use super::common::{self, CheckedDigest};
 use super::object::days;
 use super::KeyCache;
 use crate::cloudtrail::digest::DigestLogFile;
 use crate::cloudtrail::keys::{self, classify, DigestKey, Location, ObjectKind};
+use crate::config::ValidatorConfig;
 use crate::integrity::chain::{digests_in_gap, ParsedDigest};
 use crate::integrity::verdict::{FileKind, Reason, Verdict};
 use crate::ports::{ObjectStore, PortError, PublicKeys, Trails};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 
-use super::{finding, PassConfig};
+use super::pass::{finding, PassConfig};
 use crate::error::PortError;
 use crate::watchdog::chain::{self, Delivery};
 use crate::watchdog::checks::{evaluate, Outcome};

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::observe::{observe, Observed};
-use super::{finding, PassConfig};
+use super::pass::{finding, PassConfig};
 use crate::error::PortError;
 use crate::watchdog::checks::{Outcome, Repair, TrailUpdate};
 use crate::watchdog::model::{CheckName, CheckResult, CheckStatus, TrailInfo};

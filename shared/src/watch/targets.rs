@@ -1,7 +1,7 @@
 //! Phase 1 of a pass: which trails to check, and findings for the ones
 //! that should be there and are not.
 
-use super::{failed, finding, PassConfig};
+use super::pass::{failed, finding, PassConfig};
 use crate::error::PortError;
 use crate::watchdog::checks::is_shadow;
 use crate::watchdog::model::{CheckName, CheckResult, CheckStatus, TrailInfo};

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::PassConfig;
+use super::pass::PassConfig;
 use crate::alert::watchdog::watchdog_message;
 use crate::error::PortError;
 use crate::message::{Outbox, Topic, MAX_MESSAGE_BYTES};
