@@ -381,3 +381,98 @@ fn rules_list_shows_the_builtins_with_severities() {
         run.stderr
     );
 }
+
+/// Issue 14, section 1, tried as a new user would: `trailguard scan` with
+/// no flags (no trail, bucket or key named; default floor) alerts on each
+/// way to blind a trail without stopping it, and stays quiet on their
+/// benign look-alikes. Record shapes as CloudTrail logs them (see
+/// shared/src/detect/builtin_tests.rs for the sources).
+#[test]
+fn tampering_is_seen_with_no_configuration() {
+    let s3 = |id: &str, name: &str, bucket: &str, key: Option<&str>, extra: Value| {
+        let mut params = json!({"bucketName": bucket, "Host": format!("{bucket}.s3.eu-west-1.amazonaws.com"), "x-id": name});
+        if let Some(k) = key {
+            params["key"] = json!(k);
+        }
+        if let (Some(p), Value::Object(extra)) = (params.as_object_mut(), extra) {
+            p.extend(extra);
+        }
+        let mut rec = suspicious(id, name, "s3.amazonaws.com", params);
+        let object = match key {
+            Some(k) => {
+                json!({"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{bucket}/{k}")})
+            }
+            None => {
+                json!({"type": "AWS::S3::Object", "ARNPrefix": format!("arn:aws:s3:::{bucket}/")})
+            }
+        };
+        rec["resources"] = json!([object, {"type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{bucket}"), "accountId": "111122223333"}]);
+        rec
+    };
+    let tampering = [
+        // Stratus Red Team's detonation: ReadOnly, management events off.
+        suspicious("t1", "PutEventSelectors", "cloudtrail.amazonaws.com", json!({"trailName": "stratus-red-team-ctes-trail-khlvciwdor",
+            "eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object", "values": []}], "excludeManagementEventSources": [],
+            "includeManagementEvents": false, "readWriteType": "ReadOnly"}]})),
+        // Selectors replaced with WriteOnly.
+        suspicious("t2", "PutEventSelectors", "cloudtrail.amazonaws.com", json!({"trailName": "org-trail",
+            "eventSelectors": [{"readWriteType": "WriteOnly", "includeManagementEvents": true, "excludeManagementEventSources": [], "dataResources": []}]})),
+        // Advanced selectors without management events.
+        suspicious("t3", "PutEventSelectors", "cloudtrail.amazonaws.com", json!({"trailName": "org-trail",
+            "advancedEventSelectors": [{"name": "S3", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}]}]})),
+        // A log object deleted.
+        s3("t4", "DeleteObject", "acme-audit", Some("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/27/111122223333_CloudTrail_eu-west-1_20261127T0300Z_Ab12Cd34Ef56Gh78.json.gz"), json!({})),
+        // A digest deleted.
+        s3("t5", "DeleteObject", "acme-audit", Some("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/27/111122223333_CloudTrail-Digest_eu-west-1_org-trail_eu-west-1_20261127T030512Z.json.gz"), json!({})),
+        // Logs deleted in bulk (S3 logs no keys for DeleteObjects).
+        s3("t6", "DeleteObjects", "acme-cloudtrail-logs", None, json!({"delete": ""})),
+        // Versioning suspended on the log bucket.
+        s3("t7", "PutBucketVersioning", "acme-cloudtrail-logs", None, json!({"versioning": "", "VersioningConfiguration": {"Status": "Suspended", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}})),
+    ];
+    let benign = [
+        suspicious(
+            "b1",
+            "PutEventSelectors",
+            "cloudtrail.amazonaws.com",
+            json!({"trailName": "org-trail",
+            "eventSelectors": [{"readWriteType": "All", "includeManagementEvents": true, "excludeManagementEventSources": [],
+            "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}]}),
+        ),
+        s3(
+            "b2",
+            "DeleteObject",
+            "acme-audit",
+            Some("AWSLogs/111122223333/elasticloadbalancing/eu-west-1/2026/11/27/lb.log.gz"),
+            json!({}),
+        ),
+        s3(
+            "b3",
+            "DeleteObjects",
+            "acme-build-cache",
+            None,
+            json!({"delete": ""}),
+        ),
+        s3(
+            "b4",
+            "PutBucketVersioning",
+            "acme-cloudtrail-logs",
+            None,
+            json!({"versioning": "", "VersioningConfiguration": {"Status": "Enabled"}}),
+        ),
+    ];
+    let records: Vec<Value> = tampering.iter().chain(benign.iter()).cloned().collect();
+    let input = json!({ "Records": records }).to_string();
+    let run = trailguard(&["scan", "--output", "json", "-"], Some(input.as_bytes()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let alerts = json_lines(&run);
+    let ids: std::collections::BTreeSet<&str> = alerts
+        .iter()
+        .filter_map(|a| a["eventID"].as_str())
+        .collect();
+    for want in ["t1", "t2", "t3", "t4", "t5", "t6", "t7"] {
+        assert!(ids.contains(want), "{want} not alerted:\n{}", run.stdout);
+    }
+    for quiet in ["b1", "b2", "b3", "b4"] {
+        assert!(!ids.contains(quiet), "{quiet} alerted:\n{}", run.stdout);
+    }
+}

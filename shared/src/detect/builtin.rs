@@ -13,6 +13,13 @@
 //!   emptied, its KMS key disabled, deleted or re-policied. These need to
 //!   know which trail, bucket and key: see placeholders below. A
 //!   placeholder-free rule also catches StopLogging/DeleteTrail on any trail.
+//! - The same tampering where nothing is configured: any trail's event
+//!   selectors narrowed (basic or advanced), CloudTrail log, digest or
+//!   Insights files deleted from any bucket (recognised by CloudTrail's key
+//!   grammar, or for a bulk delete, which logs no keys, by a bucket named
+//!   for CloudTrail), versioning suspended on a bucket named for CloudTrail
+//!   (high) or on any bucket (low). Naming the trail, bucket or key raises
+//!   the same events to the rules above (high or critical).
 //! - Privilege escalation (administrator policy attached, a policy allowing
 //!   `*`, credentials created for another user, a role's trust policy
 //!   changed). A `CreateUser` or `CreateRole` followed by the attachment of
@@ -129,6 +136,11 @@ const RULES: &[(&str, &str)] = &[
     rule!("trail_kms_key_disabled_or_deleted.yml"),
     rule!("trail_kms_key_policy_changed.yml"),
     rule!("trail_kms_key_tampering_failed.yml"),
+    // Tampering with any trail or log bucket, no configuration needed.
+    rule!("cloudtrail_event_selectors_narrowed.yml"),
+    rule!("cloudtrail_log_objects_deleted_any_bucket.yml"),
+    rule!("cloudtrail_log_bucket_versioning_suspended.yml"),
+    rule!("s3_bucket_versioning_suspended.yml"),
     // Privilege escalation.
     rule!("iam_admin_policy_attached.yml"),
     rule!("iam_policy_allows_all_actions.yml"),

@@ -322,6 +322,10 @@ const LEVELS: &[(&str, Level)] = &[
     ("trail_kms_key_disabled_or_deleted", Level::Critical),
     ("trail_kms_key_policy_changed", Level::High),
     ("trail_kms_key_tampering_failed", Level::Medium),
+    ("cloudtrail_event_selectors_narrowed", Level::Medium),
+    ("cloudtrail_log_objects_deleted_any_bucket", Level::High),
+    ("cloudtrail_log_bucket_versioning_suspended", Level::High),
+    ("s3_bucket_versioning_suspended", Level::Low),
     ("iam_admin_policy_attached", Level::High),
     ("iam_policy_allows_all_actions", Level::High),
     ("iam_credentials_for_other_user", Level::High),
@@ -542,6 +546,15 @@ fn s3(name: &str, who: Value, bucket: &str, key: Option<&str>, extra: Value) -> 
             0,
             json!({"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{bucket}/{k}")}),
         );
+    } else if name == "DeleteObjects" {
+        // S3 logs no keys for a bulk delete, only the bucket's prefix
+        // (S3 User Guide, "Logging Amazon S3 API calls using AWS
+        // CloudTrail": "CloudTrail does not log key names for the keys that
+        // are deleted using the Delete Multiple Objects operation").
+        resources.insert(
+            0,
+            json!({"type": "AWS::S3::Object", "ARNPrefix": format!("arn:aws:s3:::{bucket}/")}),
+        );
     }
     set_fields(
         rec,
@@ -665,6 +678,10 @@ const CIS_KMS: &str = "cis_kms_key_disabled_or_scheduled_deletion";
 const CIS_S3: &str = "cis_s3_bucket_policy_changes";
 const CIS_CONFIG: &str = "cis_config_changes";
 const CIS_ORG: &str = "cis_organizations_changes";
+const NARROWED: &str = "cloudtrail_event_selectors_narrowed";
+const CT_DELETED: &str = "cloudtrail_log_objects_deleted_any_bucket";
+const CT_VERSIONING: &str = "cloudtrail_log_bucket_versioning_suspended";
+const VERSIONING: &str = "s3_bucket_versioning_suspended";
 
 fn cases() -> Vec<Case> {
     let admin = || role("AdministratorAccess-SSO", "mallory@example.com");
@@ -987,7 +1004,7 @@ fn cases() -> Vec<Case> {
         case(
             "the guarded trail's event selectors replaced",
             call("cloudtrail.amazonaws.com", "PutEventSelectors", admin(), json!({"trailName": TRAIL_ARN, "eventSelectors": [{"readWriteType": "ReadOnly", "includeManagementEvents": true, "dataResources": []}]})),
-            &["trail_configuration_changed"],
+            &["trail_configuration_changed", NARROWED],
             &[],
         ),
         case(
@@ -1043,19 +1060,19 @@ fn cases() -> Vec<Case> {
         case(
             "versioning suspended on the log bucket",
             s3("PutBucketVersioning", admin(), LOG_BUCKET_NAME, None, json!({"versioning": [""], "VersioningConfiguration": {"Status": "Suspended", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}})),
-            &["log_bucket_configuration_changed"],
+            &["log_bucket_configuration_changed", CT_VERSIONING, VERSIONING],
             &[],
         ),
         case(
             "versioning suspended on an application bucket",
             s3("PutBucketVersioning", dev(), app_bucket, None, json!({"versioning": [""], "VersioningConfiguration": {"Status": "Suspended"}})),
-            &[],
-            &["log_bucket_configuration_changed"],
+            &[VERSIONING],
+            &["log_bucket_configuration_changed", CT_VERSIONING],
         ),
         case(
             "log files deleted in bulk",
-            s3("DeleteObjects", admin(), LOG_BUCKET_NAME, None, json!({"delete": [""], "Delete": {"Object": [{"Key": "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T1400Z_Ab12Cd34.json.gz"}], "Quiet": true}})),
-            &["log_bucket_objects_deleted"],
+            s3("DeleteObjects", admin(), LOG_BUCKET_NAME, None, json!({"delete": "", "x-id": "DeleteObjects"})),
+            &["log_bucket_objects_deleted", CT_DELETED],
             &[],
         ),
         case(
@@ -1068,13 +1085,144 @@ fn cases() -> Vec<Case> {
             "a build artifact deleted",
             s3("DeleteObject", dev(), app_bucket, Some("builds/1234/app.zip"), json!({})),
             &[],
-            &["log_bucket_objects_deleted"],
+            &["log_bucket_objects_deleted", CT_DELETED],
         ),
         case(
             "a log file read by the integrity validator",
             s3("GetObject", role("trailguard-integrity-validator", "validator"), LOG_BUCKET_NAME, Some("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/f.json.gz"), json!({})),
             &[],
             &["log_bucket_objects_deleted", "log_bucket_tampering_failed"],
+        ),
+        // ------------------------------------------------ any trail, any log bucket
+        // Nothing configured names these trails and buckets. Shapes from
+        // captured records: PutEventSelectors as Stratus Red Team's
+        // detonation log of aws.defense-evasion.cloudtrail-event-selectors
+        // (DataDog/stratus-red-team, docs/detonation-logs/, commit
+        // 0381e8bd) and the console's advanced selectors
+        // (Permiso-io-tools/CloudConsoleCartographer); S3 data events as
+        // the S3 User Guide's CloudTrail examples.
+        case(
+            "Stratus Red Team narrows an unnamed trail to ReadOnly without management events",
+            set_fields(
+                call("cloudtrail.amazonaws.com", "PutEventSelectors", user("christophe"), json!({
+                    "eventSelectors": [{
+                        "dataResources": [{"type": "AWS::S3::Object", "values": []}, {"type": "AWS::Lambda::Function", "values": []}],
+                        "excludeManagementEventSources": [],
+                        "includeManagementEvents": false,
+                        "readWriteType": "ReadOnly"
+                    }],
+                    "trailName": "stratus-red-team-ctes-trail-khlvciwdor"
+                })),
+                json!({"userAgent": "stratus-red-team_ce507fbd-078a-4e4c-975d-d80cb80df469",
+                       "responseElements": {"eventSelectors": [{"dataResources": [{"type": "AWS::S3::Object", "values": []}, {"type": "AWS::Lambda::Function", "values": []}],
+                           "excludeManagementEventSources": [], "includeManagementEvents": false, "readWriteType": "ReadOnly"}],
+                           "trailARN": "arn:aws:cloudtrail:us-east-1:111122223333:trail/stratus-red-team-ctes-trail-khlvciwdor"}}),
+            ),
+            &[NARROWED],
+            &["trail_configuration_changed"],
+        ),
+        case(
+            "KMS and RDS Data API events excluded from another trail",
+            call("cloudtrail.amazonaws.com", "PutEventSelectors", admin(), json!({"trailName": "org-audit", "eventSelectors": [{
+                "readWriteType": "All", "includeManagementEvents": true,
+                "excludeManagementEventSources": ["kms.amazonaws.com", "rdsdata.amazonaws.com"],
+                "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}]}]})),
+            &[NARROWED],
+            &[],
+        ),
+        case(
+            "another trail's data events dropped (basic selectors, management only)",
+            call("cloudtrail.amazonaws.com", "PutEventSelectors", admin(), json!({"trailName": "org-audit", "eventSelectors": [{
+                "readWriteType": "All", "includeManagementEvents": true, "excludeManagementEventSources": [], "dataResources": []}]})),
+            &[NARROWED],
+            &[],
+        ),
+        case(
+            "another trail's basic selectors record everything",
+            call("cloudtrail.amazonaws.com", "PutEventSelectors", admin(), json!({"trailName": "org-audit", "eventSelectors": [{
+                "readWriteType": "All", "includeManagementEvents": true, "excludeManagementEventSources": [],
+                "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3"]}, {"type": "AWS::DynamoDB::Table", "values": ["arn:aws:dynamodb"]}]}]})),
+            &[],
+            &[NARROWED],
+        ),
+        case(
+            "advanced selectors without management events",
+            call("cloudtrail.amazonaws.com", "PutEventSelectors", admin(), json!({"trailName": "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit", "advancedEventSelectors": [
+                {"name": "S3 data events", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}]}]})),
+            &[NARROWED],
+            &[],
+        ),
+        case(
+            "advanced selectors excluding KMS events",
+            call("cloudtrail.amazonaws.com", "PutEventSelectors", admin(), json!({"trailName": "org-audit", "advancedEventSelectors": [
+                {"name": "Management events", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "eventSource", "notEquals": ["kms.amazonaws.com"]}]},
+                {"name": "S3 data events", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}]}]})),
+            &[NARROWED],
+            &[],
+        ),
+        case(
+            "advanced selectors recording write calls only",
+            call("cloudtrail.amazonaws.com", "PutEventSelectors", admin(), json!({"trailName": "org-audit", "advancedEventSelectors": [
+                {"name": "Management writes", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}, {"field": "readOnly", "equals": ["false"]}]},
+                {"name": "S3 data events", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}]}]})),
+            &[NARROWED],
+            &[],
+        ),
+        case(
+            "advanced selectors recording management and data events",
+            call("cloudtrail.amazonaws.com", "PutEventSelectors", admin(), json!({"trailName": "org-audit", "advancedEventSelectors": [
+                {"name": "Management events", "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]},
+                {"name": "S3 and DynamoDB data events", "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object", "AWS::DynamoDB::Table"]}]}]})),
+            &[],
+            &[NARROWED],
+        ),
+        case(
+            "narrowing another trail's selectors refused",
+            access_denied(call("cloudtrail.amazonaws.com", "PutEventSelectors", dev(), json!({"trailName": "org-audit", "eventSelectors": [{"readWriteType": "WriteOnly", "includeManagementEvents": true}]}))),
+            &[UNAUTH],
+            &[NARROWED],
+        ),
+        case(
+            "an organization trail's log file deleted from an unnamed bucket",
+            s3("DeleteObject", admin(), "acme-security-archive", Some("team-a/AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/2026/11/20/111122223333_CloudTrail_eu-west-1_20261120T1405Z_Xy12Zz34Ab56Cd78.json.gz"), json!({"x-id": "DeleteObject"})),
+            &[CT_DELETED],
+            &["log_bucket_objects_deleted"],
+        ),
+        case(
+            "a digest file deleted from an unnamed bucket",
+            s3("DeleteObject", admin(), "acme-security-archive", Some("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/20/111122223333_CloudTrail-Digest_us-east-1_acme-org-trail_us-east-1_20261120T140513Z.json.gz"), json!({"x-id": "DeleteObject"})),
+            &[CT_DELETED],
+            &[],
+        ),
+        case(
+            "CloudTrail logs deleted in bulk from a bucket named for them",
+            s3("DeleteObjects", admin(), "acme-cloudtrail-eu", None, json!({"delete": "", "x-id": "DeleteObjects"})),
+            &[CT_DELETED],
+            &["log_bucket_objects_deleted"],
+        ),
+        case(
+            "a load balancer's access log deleted (AWSLogs, not CloudTrail)",
+            s3("DeleteObject", admin(), "acme-security-archive", Some("AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/11/20/111122223333_elasticloadbalancing_us-east-1_app.web.50dc6c495c0c9188_20261120T1405Z_198.51.100.7_2soosksgsasnt.log.gz"), json!({"x-id": "DeleteObject"})),
+            &[],
+            &[CT_DELETED],
+        ),
+        case(
+            "build artifacts deleted in bulk",
+            s3("DeleteObjects", dev(), app_bucket, None, json!({"delete": "", "x-id": "DeleteObjects"})),
+            &[],
+            &[CT_DELETED],
+        ),
+        case(
+            "versioning suspended on a bucket named for CloudTrail",
+            s3("PutBucketVersioning", admin(), "security-cloudtrail-logs-eu", None, json!({"versioning": "", "VersioningConfiguration": {"Status": "Suspended", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}})),
+            &[CT_VERSIONING, VERSIONING],
+            &["log_bucket_configuration_changed"],
+        ),
+        case(
+            "versioning enabled on a bucket named for CloudTrail",
+            s3("PutBucketVersioning", admin(), "security-cloudtrail-logs-eu", None, json!({"versioning": "", "VersioningConfiguration": {"Status": "Enabled", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}})),
+            &[],
+            &[CT_VERSIONING, VERSIONING],
         ),
         // ------------------------------------------------ the trail's key
         case(
@@ -1903,4 +2051,42 @@ fn builtins_and_sigmahq_rules_form_one_set() {
             .collect();
         assert_eq!(ours, fired(&alone, &c.record), "{}", c.name);
     }
+}
+
+// ------------------------------------------------------ README's table
+
+/// README's rules table names every built-in with its level and ATT&CK
+/// techniques, so what users read is what runs.
+#[test]
+fn readme_lists_every_builtin_with_its_level_and_technique() {
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+    let b = loaded(&configured());
+    let mut missing = Vec::new();
+    for r in &b.rules {
+        let s = stem(&r.origin);
+        let Some(row) = readme
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("| `{s}` |")))
+        else {
+            missing.push(format!("{s}: no row"));
+            continue;
+        };
+        if !row.contains(&format!("| {} |", r.level)) {
+            missing.push(format!("{s}: level {} not in {row}", r.level));
+        }
+        for t in r.tags.iter().filter_map(|t| t.strip_prefix("attack.t")) {
+            if t.starts_with(|c: char| c.is_ascii_digit())
+                && !row.contains(&format!("T{}", t.to_uppercase()))
+            {
+                missing.push(format!("{s}: T{t} not in {row}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+    assert_eq!(
+        readme.matches(" built-in, plus yours").count(),
+        1,
+        "README's count of built-ins"
+    );
+    assert!(readme.contains(&format!("({} built-in, plus yours)", b.rules.len())));
 }
