@@ -37,6 +37,10 @@ pub struct RuleOptions {
     /// The trail's KMS key ARN (default TRAILGUARD_KMS_KEY_ARN).
     #[arg(long)]
     pub kms_key: Option<String>,
+    /// trailguard's own CloudFormation stack, whose resources the
+    /// self-protection rules guard (default TRAILGUARD_STACK_NAME).
+    #[arg(long)]
+    pub stack_name: Option<String>,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -69,6 +73,9 @@ impl RuleOptions {
         }
         if self.kms_key.is_some() {
             cfg.kms_key.clone_from(&self.kms_key);
+        }
+        if self.stack_name.is_some() {
+            cfg.stack_name.clone_from(&self.stack_name);
         }
         Ok(cfg)
     }

@@ -476,3 +476,95 @@ fn tampering_is_seen_with_no_configuration() {
         assert!(!ids.contains(quiet), "{quiet} alerted:\n{}", run.stdout);
     }
 }
+
+/// Issue 14, section 2 (the parts built so far: Lambda, EventBridge, SQS,
+/// CloudWatch Logs): with `--stack-name`, cutting trailguard's own chain is
+/// alerted, the same calls on other resources or made by CloudFormation are
+/// not, and without the stack named the rules wait for it.
+#[test]
+fn cutting_trailguard_itself_is_seen_when_the_stack_is_named() {
+    let cut = [
+        suspicious(
+            "s1",
+            "DeleteFunction20150331",
+            "lambda.amazonaws.com",
+            json!({"functionName": "tg-AlertRouterFunction-Xk2P9qLm3Rt7"}),
+        ),
+        suspicious(
+            "s2",
+            "PutFunctionConcurrency20171031",
+            "lambda.amazonaws.com",
+            json!({"functionName": "tg-IntegrityValidatorFunction-Ab3Cd4Ef5Gh6", "reservedConcurrentExecutions": 0}),
+        ),
+        suspicious(
+            "s3",
+            "DisableRule",
+            "events.amazonaws.com",
+            json!({"name": "tg-WatchdogSchedule-1AB2CD3EF4GH"}),
+        ),
+        suspicious(
+            "s4",
+            "PurgeQueue",
+            "sqs.amazonaws.com",
+            json!({"queueUrl": "https://sqs.eu-west-1.amazonaws.com/111122223333/tg-ValidatorQueue-Q1w2E3r4T5y6"}),
+        ),
+        suspicious(
+            "s5",
+            "DeleteSubscriptionFilter",
+            "logs.amazonaws.com",
+            json!({"logGroupName": "/aws/cloudtrail/tg", "filterName": "tg-AlertRouterSubscription-7HJK8LMN9PQR"}),
+        ),
+    ];
+    let mut by_cfn = suspicious(
+        "q1",
+        "UpdateFunctionConfiguration20150331v2",
+        "lambda.amazonaws.com",
+        json!({"functionName": "tg-AlertRouterFunction-Xk2P9qLm3Rt7"}),
+    );
+    by_cfn["sourceIPAddress"] = json!("cloudformation.amazonaws.com");
+    let quiet = [
+        by_cfn,
+        suspicious(
+            "q2",
+            "DeleteFunction20150331",
+            "lambda.amazonaws.com",
+            json!({"functionName": "orders-api"}),
+        ),
+        suspicious(
+            "q3",
+            "DisableRule",
+            "events.amazonaws.com",
+            json!({"name": "tgx-nightly"}),
+        ),
+        suspicious(
+            "q4",
+            "DeleteQueue",
+            "sqs.amazonaws.com",
+            json!({"queueUrl": "https://sqs.eu-west-1.amazonaws.com/111122223333/orders"}),
+        ),
+    ];
+    let records: Vec<Value> = cut.iter().chain(quiet.iter()).cloned().collect();
+    let input = json!({ "Records": records }).to_string();
+    let ids = |run: &Run| -> std::collections::BTreeSet<String> {
+        json_lines(run)
+            .iter()
+            .filter_map(|a| a["eventID"].as_str().map(str::to_string))
+            .collect()
+    };
+    let run = trailguard(
+        &["scan", "--output", "json", "--stack-name", "tg", "-"],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let got = ids(&run);
+    for want in ["s1", "s2", "s3", "s4", "s5"] {
+        assert!(got.contains(want), "{want} not alerted:\n{}", run.stdout);
+    }
+    for q in ["q1", "q2", "q3", "q4"] {
+        assert!(!got.contains(q), "{q} alerted:\n{}", run.stdout);
+    }
+    // Without the stack the rules wait for it.
+    let run = trailguard(&["scan", "--output", "json", "-"], Some(input.as_bytes()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(ids(&run).is_empty(), "{}", run.stdout);
+}

@@ -45,6 +45,9 @@ pub const DISABLED_RULES: &str = "TRAILGUARD_DISABLED_RULES";
 pub const TUNING: &str = "TRAILGUARD_TUNING";
 /// The trail's log bucket, for the built-in rules that guard it.
 pub const LOG_BUCKET: &str = "TRAILGUARD_LOG_BUCKET";
+/// trailguard's own CloudFormation stack (the template sets it to
+/// `AWS::StackName`): the router guards the resources named after it.
+pub const STACK_NAME: &str = "TRAILGUARD_STACK_NAME";
 /// The topic's maximum message size in bytes (SNS's default 262144).
 pub const SNS_MAX_BYTES: &str = "TRAILGUARD_SNS_MAX_BYTES";
 /// Cap on a CloudWatch Logs payload's inflated size, in bytes.
@@ -270,6 +273,8 @@ pub struct RouterConfig {
     pub trail_name: Option<String>,
     /// The trail's KMS key ARN or ID.
     pub kms_key: Option<String>,
+    /// trailguard's own stack name (`%stack_name%`).
+    pub stack_name: Option<String>,
     /// The topic's maximum message size.
     pub sns_max_bytes: usize,
     /// Cap on a payload's inflated size.
@@ -363,6 +368,7 @@ pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig,
         log_bucket: text(LOG_BUCKET),
         trail_name: text(TRAIL_NAME),
         kms_key: text(KMS_KEY_ARN),
+        stack_name: text(STACK_NAME),
         sns_max_bytes: match number(SNS_MAX_BYTES, crate::message::MAX_MESSAGE_BYTES as u64)? {
             n @ 8192..=262_144 => n as usize,
             n => {

@@ -299,11 +299,13 @@ impl Loaded {
 
 /// The placeholders the configuration defines.
 pub fn placeholders(cfg: &RouterConfig) -> Placeholders {
-    builtin::placeholders(
+    let mut p = builtin::placeholders(
         cfg.log_bucket.as_deref(),
         cfg.trail_name.as_deref(),
         cfg.kms_key.as_deref(),
-    )
+    );
+    builtin::set_stack(&mut p, cfg.stack_name.as_deref());
+    p
 }
 
 /// Compiles the built-ins (when configured) and the user's files into a

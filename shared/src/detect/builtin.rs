@@ -63,6 +63,7 @@
 //! | `%log_bucket%` | the log bucket's name                 | `TRAILGUARD_LOG_BUCKET`  |
 //! | `%trail_name%` | the trail's name                      | `TRAILGUARD_TRAIL_NAME`  |
 //! | `%kms_key%`    | the key's ARN and its bare key ID     | `TRAILGUARD_KMS_KEY_ARN` |
+//! | `%stack_name%` | trailguard's own stack name           | `TRAILGUARD_STACK_NAME`  |
 //!
 //! The bucket may be configured as a name, `s3://name/prefix` or an S3 ARN;
 //! the trail as a name or an ARN (its name is used). The trail has one
@@ -87,6 +88,9 @@ pub const LOG_BUCKET: &str = "log_bucket";
 pub const TRAIL_NAME: &str = "trail_name";
 /// The placeholder holding the trail's KMS key (ARN and key ID).
 pub const KMS_KEY: &str = "kms_key";
+/// The placeholder holding the name of trailguard's own CloudFormation
+/// stack, whose resources CloudFormation names `STACK-LogicalId-SUFFIX`.
+pub const STACK_NAME: &str = "stack_name";
 
 /// Each placeholder the built-ins use and the configuration variable that
 /// defines it.
@@ -94,6 +98,7 @@ pub const PLACEHOLDER_VARIABLES: &[(&str, &str)] = &[
     (LOG_BUCKET, "TRAILGUARD_LOG_BUCKET"),
     (TRAIL_NAME, "TRAILGUARD_TRAIL_NAME"),
     (KMS_KEY, "TRAILGUARD_KMS_KEY_ARN"),
+    (STACK_NAME, "TRAILGUARD_STACK_NAME"),
 ];
 
 macro_rules! rule {
@@ -141,6 +146,11 @@ const RULES: &[(&str, &str)] = &[
     rule!("cloudtrail_log_objects_deleted_any_bucket.yml"),
     rule!("cloudtrail_log_bucket_versioning_suspended.yml"),
     rule!("s3_bucket_versioning_suspended.yml"),
+    // trailguard's own stack (TRAILGUARD_STACK_NAME).
+    rule!("trailguard_function_cut.yml"),
+    rule!("trailguard_trigger_cut.yml"),
+    rule!("trailguard_queue_cut.yml"),
+    rule!("trailguard_log_feed_cut.yml"),
     // Privilege escalation.
     rule!("iam_admin_policy_attached.yml"),
     rule!("iam_policy_allows_all_actions.yml"),
@@ -310,6 +320,14 @@ pub fn placeholders(
         p.set(KMS_KEY, key_forms(k));
     }
     p
+}
+
+/// Adds trailguard's own stack name (`%stack_name%`) to `p`, when given:
+/// the rules that guard trailguard itself match its resources by it.
+pub fn set_stack(p: &mut Placeholders, stack_name: Option<&str>) {
+    if let Some(s) = stack_name.map(str::trim).filter(|s| !s.is_empty()) {
+        p.set(STACK_NAME, [s]);
+    }
 }
 
 /// The bucket name in a name, an `s3://` URL or an S3 ARN.

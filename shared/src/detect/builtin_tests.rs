@@ -21,9 +21,20 @@ const KEY_ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd
 const APP_KEY_ARN: &str =
     "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321";
 
+/// trailguard's own stack, as the template names it.
+const STACK: &str = "trailguard-prod";
+
 /// The placeholders of a fully configured deployment.
 fn configured() -> Placeholders {
-    placeholders(Some(LOG_BUCKET_NAME), Some(TRAIL_ARN), Some(KEY_ARN))
+    let mut p = placeholders(Some(LOG_BUCKET_NAME), Some(TRAIL_ARN), Some(KEY_ARN));
+    set_stack(&mut p, Some(STACK));
+    p
+}
+
+fn stack_only() -> Placeholders {
+    let mut p = Placeholders::new();
+    set_stack(&mut p, Some(STACK));
+    p
 }
 
 fn loaded(ph: &Placeholders) -> BuiltinRules {
@@ -66,10 +77,13 @@ fn every_builtin_loads_with_all_placeholders_set() {
     assert_eq!(b.rules.len(), sources().len());
     let set = RuleSet::new(b.rules).unwrap();
     // Everything is indexed by eventName except the two CIS rules that
-    // look at every call (root use, refused calls).
+    // look at every call (root use, refused calls) and the Lambda rule,
+    // whose versioned event names (DeleteFunction20150331...) it matches
+    // by prefix: indexed by eventSource.
     let summary = set.index_summary();
     assert_eq!(summary.unindexed, 2, "{summary:?}");
-    assert_eq!(summary.by_event_name, sources().len() - 2, "{summary:?}");
+    assert_eq!(summary.by_event_source, 1, "{summary:?}");
+    assert_eq!(summary.by_event_name, sources().len() - 3, "{summary:?}");
     for r in set.rules() {
         assert!(r.origin.starts_with("builtin/") && r.origin.ends_with(".yml"));
     }
@@ -93,6 +107,12 @@ fn needing() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         "trail_kms_key_disabled_or_deleted",
         "trail_kms_key_policy_changed",
         "trail_kms_key_tampering_failed",
+    ]);
+    m.entry("TRAILGUARD_STACK_NAME").or_default().extend([
+        "trailguard_function_cut",
+        "trailguard_trigger_cut",
+        "trailguard_queue_cut",
+        "trailguard_log_feed_cut",
     ]);
     m
 }
@@ -138,7 +158,7 @@ fn without_configuration_exactly_the_placeholder_rules_are_inactive() {
 
 #[test]
 fn each_variable_turns_on_exactly_its_rules() {
-    let cases: [(&str, Placeholders); 3] = [
+    let cases: [(&str, Placeholders); 4] = [
         (
             "TRAILGUARD_TRAIL_NAME",
             placeholders(None, Some("acme-org-trail"), None),
@@ -151,6 +171,7 @@ fn each_variable_turns_on_exactly_its_rules() {
             "TRAILGUARD_KMS_KEY_ARN",
             placeholders(None, None, Some(KEY_ARN)),
         ),
+        ("TRAILGUARD_STACK_NAME", stack_only()),
     ];
     let none = loaded(&Placeholders::new()).rules.len();
     for (var, ph) in cases {
@@ -234,6 +255,15 @@ fn placeholders_derive_every_form_from_configuration() {
     assert_eq!(config_variable(LOG_BUCKET), Some(crate::config::LOG_BUCKET));
     assert_eq!(config_variable(TRAIL_NAME), Some(crate::config::TRAIL_NAME));
     assert_eq!(config_variable(KMS_KEY), Some(crate::config::KMS_KEY_ARN));
+    assert_eq!(config_variable(STACK_NAME), Some(crate::config::STACK_NAME));
+    // trailguard's own stack: set when given, trimmed, blank is nothing.
+    let mut p = placeholders(None, None, None);
+    set_stack(&mut p, Some(" trailguard-prod "));
+    assert_eq!(p.get(STACK_NAME).unwrap(), ["trailguard-prod"]);
+    let mut p = placeholders(None, None, None);
+    set_stack(&mut p, Some("  "));
+    set_stack(&mut p, None);
+    assert!(p.is_empty());
 }
 
 #[test]
@@ -323,6 +353,10 @@ const LEVELS: &[(&str, Level)] = &[
     ("trail_kms_key_policy_changed", Level::High),
     ("trail_kms_key_tampering_failed", Level::Medium),
     ("cloudtrail_event_selectors_narrowed", Level::Medium),
+    ("trailguard_function_cut", Level::High),
+    ("trailguard_trigger_cut", Level::High),
+    ("trailguard_queue_cut", Level::High),
+    ("trailguard_log_feed_cut", Level::High),
     ("cloudtrail_log_objects_deleted_any_bucket", Level::High),
     ("cloudtrail_log_bucket_versioning_suspended", Level::High),
     ("s3_bucket_versioning_suspended", Level::Low),
@@ -679,6 +713,10 @@ const CIS_S3: &str = "cis_s3_bucket_policy_changes";
 const CIS_CONFIG: &str = "cis_config_changes";
 const CIS_ORG: &str = "cis_organizations_changes";
 const NARROWED: &str = "cloudtrail_event_selectors_narrowed";
+const OWN_FUNCTION: &str = "trailguard_function_cut";
+const OWN_TRIGGER: &str = "trailguard_trigger_cut";
+const OWN_QUEUE: &str = "trailguard_queue_cut";
+const OWN_FEED: &str = "trailguard_log_feed_cut";
 const CT_DELETED: &str = "cloudtrail_log_objects_deleted_any_bucket";
 const CT_VERSIONING: &str = "cloudtrail_log_bucket_versioning_suspended";
 const VERSIONING: &str = "s3_bucket_versioning_suspended";
@@ -1223,6 +1261,124 @@ fn cases() -> Vec<Case> {
             s3("PutBucketVersioning", admin(), "security-cloudtrail-logs-eu", None, json!({"versioning": "", "VersioningConfiguration": {"Status": "Enabled", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}})),
             &[],
             &[CT_VERSIONING, VERSIONING],
+        ),
+        // ------------------------------------------------ trailguard's own stack
+        // Resources CloudFormation named STACK-LogicalId-SUFFIX. Lambda
+        // logs versioned event names (UpdateFunctionConfiguration20150331v2
+        // as Stratus Red Team's lambda-layer detonation log shows it, with
+        // functionName as the caller sent it, here an ARN); EventBridge's
+        // DeleteRule as Elastic's captured record; SQS SetQueueAttributes
+        // with queueUrl and an AWS::SQS::Queue resource; CloudWatch Logs
+        // PutSubscriptionFilter with logGroupName and filterName.
+        case(
+            "the alert router deleted by hand",
+            call("lambda.amazonaws.com", "DeleteFunction20150331", admin(), json!({"functionName": "trailguard-prod-AlertRouterFunction-Xk2P9qLm3Rt7"})),
+            &[OWN_FUNCTION],
+            &[],
+        ),
+        case(
+            "the validator's configuration rewritten",
+            set_fields(
+                call("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", admin(), json!({
+                    "functionName": "arn:aws:lambda:us-east-1:111122223333:function:trailguard-prod-IntegrityValidatorFunction-Ab3Cd4Ef5Gh6",
+                    "environment": {}})),
+                json!({"responseElements": {"functionName": "trailguard-prod-IntegrityValidatorFunction-Ab3Cd4Ef5Gh6",
+                    "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:trailguard-prod-IntegrityValidatorFunction-Ab3Cd4Ef5Gh6", "version": "$LATEST"}}),
+            ),
+            &[OWN_FUNCTION],
+            &[],
+        ),
+        case(
+            "the watchdog throttled to zero",
+            call("lambda.amazonaws.com", "PutFunctionConcurrency20171031", admin(), json!({"functionName": "trailguard-prod-LoggingWatchdogFunction-Zz9Yy8Xx7Ww6", "reservedConcurrentExecutions": 0})),
+            &[OWN_FUNCTION],
+            &[],
+        ),
+        case(
+            "the watchdog given ten concurrent executions",
+            call("lambda.amazonaws.com", "PutFunctionConcurrency20171031", admin(), json!({"functionName": "trailguard-prod-LoggingWatchdogFunction-Zz9Yy8Xx7Ww6", "reservedConcurrentExecutions": 10})),
+            &[],
+            &[OWN_FUNCTION],
+        ),
+        case(
+            "the validator's queue mapping disabled",
+            set_fields(
+                call("lambda.amazonaws.com", "UpdateEventSourceMapping20150331", admin(), json!({"uUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE", "enabled": false})),
+                json!({"responseElements": {"uUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE", "state": "Disabling",
+                    "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:trailguard-prod-IntegrityValidatorFunction-Ab3Cd4Ef5Gh6",
+                    "eventSourceArn": "arn:aws:sqs:us-east-1:111122223333:trailguard-prod-ValidatorQueue-Q1w2E3r4T5y6"}}),
+            ),
+            &[OWN_FUNCTION],
+            &[],
+        ),
+        case(
+            "an application function deployed",
+            call("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", dev(), json!({"functionName": "orders-api", "environment": {}})),
+            &[],
+            &[OWN_FUNCTION],
+        ),
+        case(
+            "CloudFormation updating trailguard's function",
+            set_fields(
+                call("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", admin(), json!({"functionName": "trailguard-prod-AlertRouterFunction-Xk2P9qLm3Rt7", "environment": {}})),
+                json!({"sourceIPAddress": "cloudformation.amazonaws.com", "userAgent": "cloudformation.amazonaws.com"}),
+            ),
+            &[],
+            &[OWN_FUNCTION],
+        ),
+        case(
+            "the watchdog's schedule disabled",
+            call("events.amazonaws.com", "DisableRule", admin(), json!({"name": "trailguard-prod-WatchdogSchedule-1AB2CD3EF4GH"})),
+            &[OWN_TRIGGER],
+            &[],
+        ),
+        case(
+            "the validator's rule loses its target",
+            call("events.amazonaws.com", "RemoveTargets", admin(), json!({"rule": "trailguard-prod-ValidatorRule-9ZY8XW7VU6TS", "ids": ["ValidatorQueue"], "force": false})),
+            &[OWN_TRIGGER],
+            &[],
+        ),
+        case(
+            "an application's rule paused",
+            call("events.amazonaws.com", "DisableRule", dev(), json!({"name": "orders-nightly-report"})),
+            &[],
+            &[OWN_TRIGGER],
+        ),
+        case(
+            "the validator's queue purged",
+            set_fields(
+                call("sqs.amazonaws.com", "PurgeQueue", admin(), json!({"queueUrl": "https://sqs.us-east-1.amazonaws.com/111122223333/trailguard-prod-ValidatorQueue-Q1w2E3r4T5y6"})),
+                json!({"resources": [{"accountId": ACCOUNT, "type": "AWS::SQS::Queue", "ARN": "arn:aws:sqs:us-east-1:111122223333:trailguard-prod-ValidatorQueue-Q1w2E3r4T5y6"}]}),
+            ),
+            &[OWN_QUEUE],
+            &[],
+        ),
+        case(
+            "an application queue's visibility timeout changed",
+            set_fields(
+                call("sqs.amazonaws.com", "SetQueueAttributes", dev(), json!({"queueUrl": "https://sqs.us-east-1.amazonaws.com/111122223333/orders", "attributes": {"VisibilityTimeout": "120"}})),
+                json!({"resources": [{"accountId": ACCOUNT, "type": "AWS::SQS::Queue", "ARN": "arn:aws:sqs:us-east-1:111122223333:orders"}]}),
+            ),
+            &[],
+            &[OWN_QUEUE],
+        ),
+        case(
+            "the router's subscription filter deleted",
+            call("logs.amazonaws.com", "DeleteSubscriptionFilter", admin(), json!({"logGroupName": "/aws/cloudtrail/trailguard-prod", "filterName": "trailguard-prod-AlertRouterSubscription-7HJK8LMN9PQR"})),
+            &[OWN_FEED],
+            &[],
+        ),
+        case(
+            "the trail's log group deleted",
+            call("logs.amazonaws.com", "DeleteLogGroup", admin(), json!({"logGroupName": "/aws/cloudtrail/trailguard-prod"})),
+            &[OWN_FEED],
+            &[],
+        ),
+        case(
+            "a subscription filter added to an application's log group",
+            call("logs.amazonaws.com", "PutSubscriptionFilter", dev(), json!({"logGroupName": "/aws/lambda/orders-api", "filterName": "to-firehose", "filterPattern": "", "destinationArn": "arn:aws:firehose:us-east-1:111122223333:deliverystream/logs"})),
+            &[],
+            &[OWN_FEED],
         ),
         // ------------------------------------------------ the trail's key
         case(
