@@ -478,7 +478,7 @@ fn tampering_is_seen_with_no_configuration() {
 }
 
 /// Issue 14, section 2 (the parts built so far: Lambda, EventBridge, SQS,
-/// CloudWatch Logs): with `--stack-name`, cutting trailguard's own chain is
+/// CloudWatch Logs, SNS, CloudWatch alarms, IAM roles): with `--stack-name`, cutting trailguard's own chain is
 /// alerted, the same calls on other resources or made by CloudFormation are
 /// not, and without the stack named the rules wait for it.
 #[test]
@@ -513,6 +513,24 @@ fn cutting_trailguard_itself_is_seen_when_the_stack_is_named() {
             "DeleteSubscriptionFilter",
             "logs.amazonaws.com",
             json!({"logGroupName": "/aws/cloudtrail/tg", "filterName": "tg-AlertRouterSubscription-7HJK8LMN9PQR"}),
+        ),
+        suspicious(
+            "s6",
+            "DeleteTopic",
+            "sns.amazonaws.com",
+            json!({"topicArn": "arn:aws:sns:eu-west-1:111122223333:tg-AlertTopic-1A2B3C4D5E6F"}),
+        ),
+        suspicious(
+            "s7",
+            "DisableAlarmActions",
+            "monitoring.amazonaws.com",
+            json!({"alarmNames": ["tg-alert-router-errors"]}),
+        ),
+        suspicious(
+            "s8",
+            "DetachRolePolicy",
+            "iam.amazonaws.com",
+            json!({"roleName": "tg-IntegrityValidatorRole-3XYZ4ABC5DEF", "policyArn": "arn:aws:iam::111122223333:policy/tg-IntegrityValidatorPolicy-1QAZ2WSX3EDC"}),
         ),
     ];
     let mut by_cfn = suspicious(
@@ -557,7 +575,7 @@ fn cutting_trailguard_itself_is_seen_when_the_stack_is_named() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let got = ids(&run);
-    for want in ["s1", "s2", "s3", "s4", "s5"] {
+    for want in ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"] {
         assert!(got.contains(want), "{want} not alerted:\n{}", run.stdout);
     }
     for q in ["q1", "q2", "q3", "q4"] {

@@ -151,6 +151,11 @@ const RULES: &[(&str, &str)] = &[
     rule!("trailguard_trigger_cut.yml"),
     rule!("trailguard_queue_cut.yml"),
     rule!("trailguard_log_feed_cut.yml"),
+    rule!("trailguard_notifications_cut.yml"),
+    rule!("trailguard_alarms_cut.yml"),
+    rule!("trailguard_role_changed.yml"),
+    rule!("log_bucket_notifications_changed.yml"),
+    rule!("trail_kms_key_grant_created.yml"),
     // Privilege escalation.
     rule!("iam_admin_policy_attached.yml"),
     rule!("iam_policy_allows_all_actions.yml"),

@@ -102,17 +102,22 @@ fn needing() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         "log_bucket_configuration_changed",
         "log_bucket_objects_deleted",
         "log_bucket_tampering_failed",
+        "log_bucket_notifications_changed",
     ]);
     m.entry("TRAILGUARD_KMS_KEY_ARN").or_default().extend([
         "trail_kms_key_disabled_or_deleted",
         "trail_kms_key_policy_changed",
         "trail_kms_key_tampering_failed",
+        "trail_kms_key_grant_created",
     ]);
     m.entry("TRAILGUARD_STACK_NAME").or_default().extend([
         "trailguard_function_cut",
         "trailguard_trigger_cut",
         "trailguard_queue_cut",
         "trailguard_log_feed_cut",
+        "trailguard_notifications_cut",
+        "trailguard_alarms_cut",
+        "trailguard_role_changed",
     ]);
     m
 }
@@ -357,6 +362,11 @@ const LEVELS: &[(&str, Level)] = &[
     ("trailguard_trigger_cut", Level::High),
     ("trailguard_queue_cut", Level::High),
     ("trailguard_log_feed_cut", Level::High),
+    ("trailguard_notifications_cut", Level::High),
+    ("trailguard_alarms_cut", Level::High),
+    ("trailguard_role_changed", Level::High),
+    ("log_bucket_notifications_changed", Level::High),
+    ("trail_kms_key_grant_created", Level::High),
     ("cloudtrail_log_objects_deleted_any_bucket", Level::High),
     ("cloudtrail_log_bucket_versioning_suspended", Level::High),
     ("s3_bucket_versioning_suspended", Level::Low),
@@ -717,6 +727,9 @@ const OWN_FUNCTION: &str = "trailguard_function_cut";
 const OWN_TRIGGER: &str = "trailguard_trigger_cut";
 const OWN_QUEUE: &str = "trailguard_queue_cut";
 const OWN_FEED: &str = "trailguard_log_feed_cut";
+const OWN_TOPICS: &str = "trailguard_notifications_cut";
+const OWN_ALARMS: &str = "trailguard_alarms_cut";
+const OWN_ROLES: &str = "trailguard_role_changed";
 const CT_DELETED: &str = "cloudtrail_log_objects_deleted_any_bucket";
 const CT_VERSIONING: &str = "cloudtrail_log_bucket_versioning_suspended";
 const VERSIONING: &str = "s3_bucket_versioning_suspended";
@@ -1380,6 +1393,68 @@ fn cases() -> Vec<Case> {
             &[],
             &[OWN_FEED],
         ),
+        case(
+            "the alert topic deleted",
+            call("sns.amazonaws.com", "DeleteTopic", admin(), json!({"topicArn": "arn:aws:sns:us-east-1:111122223333:trailguard-prod-AlertTopic-1A2B3C4D5E6F"})),
+            &[OWN_TOPICS],
+            &[],
+        ),
+        case(
+            "the security team's address unsubscribed from the critical topic",
+            call("sns.amazonaws.com", "Unsubscribe", admin(), json!({"subscriptionArn": "arn:aws:sns:us-east-1:111122223333:trailguard-prod-CriticalTopic-6F5E4D3C2B1A:0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"})),
+            &[OWN_TOPICS],
+            &[],
+        ),
+        case(
+            "an application topic deleted",
+            call("sns.amazonaws.com", "DeleteTopic", dev(), json!({"topicArn": "arn:aws:sns:us-east-1:111122223333:orders-events"})),
+            &[],
+            &[OWN_TOPICS],
+        ),
+        case(
+            "the validator's error alarm silenced",
+            call("monitoring.amazonaws.com", "DisableAlarmActions", admin(), json!({"alarmNames": ["trailguard-prod-integrity-validator-errors"]})),
+            &[OWN_ALARMS],
+            &[],
+        ),
+        case(
+            "an application alarm deleted",
+            call("monitoring.amazonaws.com", "DeleteAlarms", dev(), json!({"alarmNames": ["orders-api-5xx"]})),
+            &[],
+            &[OWN_ALARMS],
+        ),
+        case(
+            "the watchdog's role loses its inline policy",
+            call("iam.amazonaws.com", "DeleteRolePolicy", admin(), json!({"roleName": "trailguard-prod-LoggingWatchdogRole-3XYZ4ABC5DEF", "policyName": "logging-watchdog"})),
+            &[OWN_ROLES, CIS_IAM],
+            &[],
+        ),
+        case(
+            "the router's role trusts another account",
+            call("iam.amazonaws.com", "UpdateAssumeRolePolicy", admin(), json!({"roleName": "trailguard-prod-AlertRouterRole-9QWE8RTY7UIO",
+                "policyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::444455556666:root\"},\"Action\":\"sts:AssumeRole\"}]}"})),
+            &[OWN_ROLES, "iam_role_trust_policy_changed"],
+            &[],
+        ),
+        case(
+            "an application role gets a policy",
+            call("iam.amazonaws.com", "PutRolePolicy", dev(), json!({"roleName": "orders-api-role", "policyName": "s3-read",
+                "policyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::acme-app-artifacts/*\"}]}"})),
+            &[CIS_IAM],
+            &[OWN_ROLES],
+        ),
+        case(
+            "the log bucket's notifications replaced",
+            s3("PutBucketNotification", admin(), LOG_BUCKET_NAME, None, json!({"notification": "", "NotificationConfiguration": {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}})),
+            &["log_bucket_notifications_changed"],
+            &[],
+        ),
+        case(
+            "an application bucket's notifications replaced",
+            s3("PutBucketNotification", dev(), app_bucket, None, json!({"notification": "", "NotificationConfiguration": {"EventBridgeConfiguration": ""}})),
+            &[],
+            &["log_bucket_notifications_changed"],
+        ),
         // ------------------------------------------------ the trail's key
         case(
             "the trail's key disabled (by key ID)",
@@ -1420,6 +1495,21 @@ fn cases() -> Vec<Case> {
             ),
             &["trail_kms_key_tampering_failed", CIS_KMS, UNAUTH],
             &["trail_kms_key_disabled_or_deleted"],
+        ),
+        case(
+            "a grant on the trail's key for another account's role",
+            kms("CreateGrant", admin(), KEY_ARN, KEY_ARN, json!({"granteePrincipal": "arn:aws:iam::444455556666:role/reader", "operations": ["Decrypt"]})),
+            &["trail_kms_key_grant_created"],
+            &[],
+        ),
+        case(
+            "a grant on an application key (EBS attaching a volume)",
+            set_fields(
+                kms("CreateGrant", aws_service("ec2.amazonaws.com"), APP_KEY_ARN, APP_KEY_ARN, json!({"granteePrincipal": "ec2.amazonaws.com", "operations": ["Decrypt", "GenerateDataKeyWithoutPlaintext"]})),
+                json!({"sourceIPAddress": "ec2.amazonaws.com"}),
+            ),
+            &[],
+            &["trail_kms_key_grant_created"],
         ),
         // ------------------------------------------------ privilege escalation
         case(
