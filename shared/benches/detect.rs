@@ -47,6 +47,8 @@ fn bench(c: &mut Criterion) {
         ("TRAILGUARD_LOG_BUCKET", "acme-cloudtrail-logs".into()),
         ("TRAILGUARD_TRAIL_NAME", "main-trail".into()),
         ("TRAILGUARD_MIN_SEVERITY", "informational".into()),
+        // trailguard's own stack: its self-protection rules run too.
+        ("TRAILGUARD_STACK_NAME", "trailguard-prod".into()),
     ];
     env.push((
         "TRAILGUARD_KMS_KEY_ARN",
