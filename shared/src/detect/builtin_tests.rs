@@ -118,6 +118,7 @@ fn needing() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         "trailguard_notifications_cut",
         "trailguard_alarms_cut",
         "trailguard_role_changed",
+        "trailguard_chat_channel_cut",
     ]);
     m
 }
@@ -365,6 +366,7 @@ const LEVELS: &[(&str, Level)] = &[
     ("trailguard_notifications_cut", Level::High),
     ("trailguard_alarms_cut", Level::High),
     ("trailguard_role_changed", Level::High),
+    ("trailguard_chat_channel_cut", Level::High),
     ("log_bucket_notifications_changed", Level::High),
     ("trail_kms_key_grant_created", Level::High),
     ("cloudtrail_log_objects_deleted_any_bucket", Level::High),
@@ -1442,6 +1444,24 @@ fn cases() -> Vec<Case> {
                 "policyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::acme-app-artifacts/*\"}]}"})),
             &[CIS_IAM],
             &[OWN_ROLES],
+        ),
+        case(
+            "trailguard's Slack channel configuration deleted",
+            set_fields(
+                call("chatbot.amazonaws.com", "DeleteSlackChannelConfiguration", admin(), json!({"ChatConfigurationArn": "arn:aws:chatbot::111122223333:chat-configuration/slack-channel/trailguard-prod-alerts"})),
+                json!({"awsRegion": "us-east-2"}),
+            ),
+            &["trailguard_chat_channel_cut"],
+            &[],
+        ),
+        case(
+            "another team's Slack channel configuration deleted",
+            set_fields(
+                call("chatbot.amazonaws.com", "DeleteSlackChannelConfiguration", dev(), json!({"ChatConfigurationArn": "arn:aws:chatbot::111122223333:chat-configuration/slack-channel/orders-alerts"})),
+                json!({"awsRegion": "us-east-2"}),
+            ),
+            &[],
+            &["trailguard_chat_channel_cut"],
         ),
         case(
             "the log bucket's notifications replaced",
