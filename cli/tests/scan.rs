@@ -477,10 +477,12 @@ fn tampering_is_seen_with_no_configuration() {
     }
 }
 
-/// Issue 14, section 2 (the parts built so far: Lambda, EventBridge, SQS,
-/// CloudWatch Logs, SNS, CloudWatch alarms, IAM roles): with `--stack-name`, cutting trailguard's own chain is
-/// alerted, the same calls on other resources or made by CloudFormation are
-/// not, and without the stack named the rules wait for it.
+/// Issue 14, section 2: with the stack, trail, bucket and key named,
+/// cutting trailguard's own chain (functions, triggers, queue, log feed,
+/// topics, alarms, roles, the trail's settings, the log bucket's
+/// notifications and replication, the key's policy and grants) is alerted;
+/// the same calls on other resources or made by CloudFormation are not; and
+/// without those names the rules wait for them.
 #[test]
 fn cutting_trailguard_itself_is_seen_when_the_stack_is_named() {
     let cut = [
@@ -532,6 +534,36 @@ fn cutting_trailguard_itself_is_seen_when_the_stack_is_named() {
             "iam.amazonaws.com",
             json!({"roleName": "tg-IntegrityValidatorRole-3XYZ4ABC5DEF", "policyArn": "arn:aws:iam::111122223333:policy/tg-IntegrityValidatorPolicy-1QAZ2WSX3EDC"}),
         ),
+        suspicious(
+            "n1",
+            "UpdateTrail",
+            "cloudtrail.amazonaws.com",
+            json!({"name": "main-trail", "cloudWatchLogsLogGroupArn": "", "cloudWatchLogsRoleArn": ""}),
+        ),
+        suspicious(
+            "n2",
+            "PutBucketNotification",
+            "s3.amazonaws.com",
+            json!({"bucketName": "acme-audit", "notification": "", "NotificationConfiguration": {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}}),
+        ),
+        suspicious(
+            "n3",
+            "PutBucketReplication",
+            "s3.amazonaws.com",
+            json!({"bucketName": "acme-audit", "replication": ""}),
+        ),
+        suspicious(
+            "n4",
+            "CreateGrant",
+            "kms.amazonaws.com",
+            json!({"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "granteePrincipal": "arn:aws:iam::444455556666:root", "operations": ["Decrypt"]}),
+        ),
+        suspicious(
+            "n5",
+            "PutKeyPolicy",
+            "kms.amazonaws.com",
+            json!({"keyId": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "policyName": "default", "policy": "{}"}),
+        ),
     ];
     let mut by_cfn = suspicious(
         "q1",
@@ -570,18 +602,33 @@ fn cutting_trailguard_itself_is_seen_when_the_stack_is_named() {
             .collect()
     };
     let run = trailguard(
-        &["scan", "--output", "json", "--stack-name", "tg", "-"],
+        &[
+            "scan",
+            "--output",
+            "json",
+            "--stack-name",
+            "tg",
+            "--trail-name",
+            "main-trail",
+            "--log-bucket",
+            "acme-audit",
+            "--kms-key",
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "-",
+        ],
         Some(input.as_bytes()),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let got = ids(&run);
-    for want in ["s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8"] {
+    for want in [
+        "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "n1", "n2", "n3", "n4", "n5",
+    ] {
         assert!(got.contains(want), "{want} not alerted:\n{}", run.stdout);
     }
     for q in ["q1", "q2", "q3", "q4"] {
         assert!(!got.contains(q), "{q} alerted:\n{}", run.stdout);
     }
-    // Without the stack the rules wait for it.
+    // Without the stack, trail, bucket and key named the rules wait for them.
     let run = trailguard(&["scan", "--output", "json", "-"], Some(input.as_bytes()));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(ids(&run).is_empty(), "{}", run.stdout);

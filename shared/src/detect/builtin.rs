@@ -148,6 +148,7 @@ const RULES: &[(&str, &str)] = &[
     rule!("s3_bucket_versioning_suspended.yml"),
     // trailguard's own stack (TRAILGUARD_STACK_NAME).
     rule!("trailguard_function_cut.yml"),
+    rule!("trailguard_function_concurrency_changed.yml"),
     rule!("trailguard_trigger_cut.yml"),
     rule!("trailguard_queue_cut.yml"),
     rule!("trailguard_log_feed_cut.yml"),

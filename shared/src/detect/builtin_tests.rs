@@ -77,13 +77,13 @@ fn every_builtin_loads_with_all_placeholders_set() {
     assert_eq!(b.rules.len(), sources().len());
     let set = RuleSet::new(b.rules).unwrap();
     // Everything is indexed by eventName except the two CIS rules that
-    // look at every call (root use, refused calls) and the Lambda rule,
-    // whose versioned event names (DeleteFunction20150331...) it matches
-    // by prefix: indexed by eventSource.
+    // look at every call (root use, refused calls) and the two Lambda
+    // rules, whose versioned event names (DeleteFunction20150331...) they
+    // match by prefix: indexed by eventSource.
     let summary = set.index_summary();
     assert_eq!(summary.unindexed, 2, "{summary:?}");
-    assert_eq!(summary.by_event_source, 1, "{summary:?}");
-    assert_eq!(summary.by_event_name, sources().len() - 3, "{summary:?}");
+    assert_eq!(summary.by_event_source, 2, "{summary:?}");
+    assert_eq!(summary.by_event_name, sources().len() - 4, "{summary:?}");
     for r in set.rules() {
         assert!(r.origin.starts_with("builtin/") && r.origin.ends_with(".yml"));
     }
@@ -112,6 +112,7 @@ fn needing() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
     ]);
     m.entry("TRAILGUARD_STACK_NAME").or_default().extend([
         "trailguard_function_cut",
+        "trailguard_function_concurrency_changed",
         "trailguard_trigger_cut",
         "trailguard_queue_cut",
         "trailguard_log_feed_cut",
@@ -360,6 +361,7 @@ const LEVELS: &[(&str, Level)] = &[
     ("trail_kms_key_tampering_failed", Level::Medium),
     ("cloudtrail_event_selectors_narrowed", Level::Medium),
     ("trailguard_function_cut", Level::High),
+    ("trailguard_function_concurrency_changed", Level::Medium),
     ("trailguard_trigger_cut", Level::High),
     ("trailguard_queue_cut", Level::High),
     ("trailguard_log_feed_cut", Level::High),
@@ -1307,12 +1309,12 @@ fn cases() -> Vec<Case> {
             "the watchdog throttled to zero",
             call("lambda.amazonaws.com", "PutFunctionConcurrency20171031", admin(), json!({"functionName": "trailguard-prod-LoggingWatchdogFunction-Zz9Yy8Xx7Ww6", "reservedConcurrentExecutions": 0})),
             &[OWN_FUNCTION],
-            &[],
+            &["trailguard_function_concurrency_changed"],
         ),
         case(
             "the watchdog given ten concurrent executions",
             call("lambda.amazonaws.com", "PutFunctionConcurrency20171031", admin(), json!({"functionName": "trailguard-prod-LoggingWatchdogFunction-Zz9Yy8Xx7Ww6", "reservedConcurrentExecutions": 10})),
-            &[],
+            &["trailguard_function_concurrency_changed"],
             &[OWN_FUNCTION],
         ),
         case(
