@@ -41,6 +41,10 @@ pub struct RuleOptions {
     /// self-protection rules guard (default TRAILGUARD_STACK_NAME).
     #[arg(long)]
     pub stack_name: Option<String>,
+    /// The trail's CloudWatch Logs group, name or ARN (default
+    /// TRAILGUARD_LOG_GROUP).
+    #[arg(long)]
+    pub log_group: Option<String>,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -76,6 +80,9 @@ impl RuleOptions {
         }
         if self.stack_name.is_some() {
             cfg.stack_name.clone_from(&self.stack_name);
+        }
+        if self.log_group.is_some() {
+            cfg.log_group.clone_from(&self.log_group);
         }
         Ok(cfg)
     }

@@ -614,6 +614,8 @@ fn cutting_trailguard_itself_is_seen_when_the_stack_is_named() {
             "acme-audit",
             "--kms-key",
             "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "--log-group",
+            "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/cloudtrail/tg:*",
             "-",
         ],
         Some(input.as_bytes()),

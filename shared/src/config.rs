@@ -48,6 +48,8 @@ pub const LOG_BUCKET: &str = "TRAILGUARD_LOG_BUCKET";
 /// trailguard's own CloudFormation stack (the template sets it to
 /// `AWS::StackName`): the router guards the resources named after it.
 pub const STACK_NAME: &str = "TRAILGUARD_STACK_NAME";
+/// The trail's CloudWatch Logs group, name or ARN (the router's feed).
+pub const LOG_GROUP: &str = "TRAILGUARD_LOG_GROUP";
 /// The topic's maximum message size in bytes (SNS's default 262144).
 pub const SNS_MAX_BYTES: &str = "TRAILGUARD_SNS_MAX_BYTES";
 /// Cap on a CloudWatch Logs payload's inflated size, in bytes.
@@ -275,6 +277,8 @@ pub struct RouterConfig {
     pub kms_key: Option<String>,
     /// trailguard's own stack name (`%stack_name%`).
     pub stack_name: Option<String>,
+    /// The trail's CloudWatch Logs group (`%log_group%`).
+    pub log_group: Option<String>,
     /// The topic's maximum message size.
     pub sns_max_bytes: usize,
     /// Cap on a payload's inflated size.
@@ -369,6 +373,7 @@ pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig,
         trail_name: text(TRAIL_NAME),
         kms_key: text(KMS_KEY_ARN),
         stack_name: text(STACK_NAME),
+        log_group: text(LOG_GROUP),
         sns_max_bytes: match number(SNS_MAX_BYTES, crate::message::MAX_MESSAGE_BYTES as u64)? {
             n @ 8192..=262_144 => n as usize,
             n => {

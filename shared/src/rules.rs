@@ -305,6 +305,7 @@ pub fn placeholders(cfg: &RouterConfig) -> Placeholders {
         cfg.kms_key.as_deref(),
     );
     builtin::set_stack(&mut p, cfg.stack_name.as_deref());
+    builtin::set_log_group(&mut p, cfg.log_group.as_deref());
     p
 }
 

@@ -64,7 +64,7 @@ FUNCTIONS = {
     "AlertRouterFunction": {
         "binary": "alert-router",
         "needs": {"TRAILGUARD_SNS_TOPIC_ARN", "TRAILGUARD_LOG_BUCKET", "TRAILGUARD_TRAIL_NAME",
-                  "TRAILGUARD_SEVERITY_TOPICS", "TRAILGUARD_STACK_NAME"},
+                  "TRAILGUARD_SEVERITY_TOPICS", "TRAILGUARD_STACK_NAME", "TRAILGUARD_LOG_GROUP"},
         "actions": {"sns:Publish"},
         # Rules from S3 (only with RulesBucketName), the on-failure
         # destination, KMS through SNS and SQS, its own log group.

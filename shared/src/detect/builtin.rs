@@ -64,6 +64,7 @@
 //! | `%trail_name%` | the trail's name                      | `TRAILGUARD_TRAIL_NAME`  |
 //! | `%kms_key%`    | the key's ARN and its bare key ID     | `TRAILGUARD_KMS_KEY_ARN` |
 //! | `%stack_name%` | trailguard's own stack name           | `TRAILGUARD_STACK_NAME`  |
+//! | `%log_group%`  | the trail's CloudWatch Logs group     | `TRAILGUARD_LOG_GROUP`   |
 //!
 //! The bucket may be configured as a name, `s3://name/prefix` or an S3 ARN;
 //! the trail as a name or an ARN (its name is used). The trail has one
@@ -91,6 +92,9 @@ pub const KMS_KEY: &str = "kms_key";
 /// The placeholder holding the name of trailguard's own CloudFormation
 /// stack, whose resources CloudFormation names `STACK-LogicalId-SUFFIX`.
 pub const STACK_NAME: &str = "stack_name";
+/// The placeholder holding the trail's CloudWatch Logs group, which feeds
+/// the alert router.
+pub const LOG_GROUP: &str = "log_group";
 
 /// Each placeholder the built-ins use and the configuration variable that
 /// defines it.
@@ -99,6 +103,7 @@ pub const PLACEHOLDER_VARIABLES: &[(&str, &str)] = &[
     (TRAIL_NAME, "TRAILGUARD_TRAIL_NAME"),
     (KMS_KEY, "TRAILGUARD_KMS_KEY_ARN"),
     (STACK_NAME, "TRAILGUARD_STACK_NAME"),
+    (LOG_GROUP, "TRAILGUARD_LOG_GROUP"),
 ];
 
 macro_rules! rule {
@@ -151,7 +156,8 @@ const RULES: &[(&str, &str)] = &[
     rule!("trailguard_function_concurrency_changed.yml"),
     rule!("trailguard_trigger_cut.yml"),
     rule!("trailguard_queue_cut.yml"),
-    rule!("trailguard_log_feed_cut.yml"),
+    rule!("trailguard_function_logs_deleted.yml"),
+    rule!("trail_log_group_feed_cut.yml"),
     rule!("trailguard_notifications_cut.yml"),
     rule!("trailguard_alarms_cut.yml"),
     rule!("trailguard_role_changed.yml"),
@@ -334,6 +340,20 @@ pub fn placeholders(
 pub fn set_stack(p: &mut Placeholders, stack_name: Option<&str>) {
     if let Some(s) = stack_name.map(str::trim).filter(|s| !s.is_empty()) {
         p.set(STACK_NAME, [s]);
+    }
+}
+
+/// Adds the trail's CloudWatch Logs group (`%log_group%`) to `p`, given as
+/// a name or an ARN (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]`).
+pub fn set_log_group(p: &mut Placeholders, log_group: Option<&str>) {
+    let name = log_group
+        .map(str::trim)
+        .map(|v| match v.split_once(":log-group:") {
+            Some((_, rest)) => rest.strip_suffix(":*").unwrap_or(rest),
+            None => v,
+        });
+    if let Some(n) = name.filter(|n| !n.is_empty()) {
+        p.set(LOG_GROUP, [n]);
     }
 }
 

@@ -28,6 +28,17 @@ const STACK: &str = "trailguard-prod";
 fn configured() -> Placeholders {
     let mut p = placeholders(Some(LOG_BUCKET_NAME), Some(TRAIL_ARN), Some(KEY_ARN));
     set_stack(&mut p, Some(STACK));
+    set_log_group(&mut p, Some(TRAIL_LOG_GROUP_ARN));
+    p
+}
+
+/// The trail's CloudWatch Logs group as the template creates it, by ARN.
+const TRAIL_LOG_GROUP_ARN: &str =
+    "arn:aws:logs:us-east-1:111122223333:log-group:/aws/cloudtrail/trailguard-prod:*";
+
+fn log_group_only() -> Placeholders {
+    let mut p = Placeholders::new();
+    set_log_group(&mut p, Some("/aws/cloudtrail/trailguard-prod"));
     p
 }
 
@@ -110,12 +121,15 @@ fn needing() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         "trail_kms_key_tampering_failed",
         "trail_kms_key_grant_created",
     ]);
+    m.entry("TRAILGUARD_LOG_GROUP")
+        .or_default()
+        .extend(["trail_log_group_feed_cut"]);
     m.entry("TRAILGUARD_STACK_NAME").or_default().extend([
         "trailguard_function_cut",
         "trailguard_function_concurrency_changed",
         "trailguard_trigger_cut",
         "trailguard_queue_cut",
-        "trailguard_log_feed_cut",
+        "trailguard_function_logs_deleted",
         "trailguard_notifications_cut",
         "trailguard_alarms_cut",
         "trailguard_role_changed",
@@ -165,7 +179,7 @@ fn without_configuration_exactly_the_placeholder_rules_are_inactive() {
 
 #[test]
 fn each_variable_turns_on_exactly_its_rules() {
-    let cases: [(&str, Placeholders); 4] = [
+    let cases: [(&str, Placeholders); 5] = [
         (
             "TRAILGUARD_TRAIL_NAME",
             placeholders(None, Some("acme-org-trail"), None),
@@ -179,6 +193,7 @@ fn each_variable_turns_on_exactly_its_rules() {
             placeholders(None, None, Some(KEY_ARN)),
         ),
         ("TRAILGUARD_STACK_NAME", stack_only()),
+        ("TRAILGUARD_LOG_GROUP", log_group_only()),
     ];
     let none = loaded(&Placeholders::new()).rules.len();
     for (var, ph) in cases {
@@ -263,6 +278,21 @@ fn placeholders_derive_every_form_from_configuration() {
     assert_eq!(config_variable(TRAIL_NAME), Some(crate::config::TRAIL_NAME));
     assert_eq!(config_variable(KMS_KEY), Some(crate::config::KMS_KEY_ARN));
     assert_eq!(config_variable(STACK_NAME), Some(crate::config::STACK_NAME));
+    assert_eq!(config_variable(LOG_GROUP), Some(crate::config::LOG_GROUP));
+    // The log group by name or ARN (with or without `:*`).
+    for form in [
+        TRAIL_LOG_GROUP_ARN,
+        "arn:aws:logs:us-east-1:111122223333:log-group:/aws/cloudtrail/trailguard-prod",
+        " /aws/cloudtrail/trailguard-prod ",
+    ] {
+        let mut p = Placeholders::new();
+        set_log_group(&mut p, Some(form));
+        assert_eq!(
+            p.get(LOG_GROUP).unwrap(),
+            ["/aws/cloudtrail/trailguard-prod"],
+            "{form}"
+        );
+    }
     // trailguard's own stack: set when given, trimmed, blank is nothing.
     let mut p = placeholders(None, None, None);
     set_stack(&mut p, Some(" trailguard-prod "));
@@ -364,7 +394,8 @@ const LEVELS: &[(&str, Level)] = &[
     ("trailguard_function_concurrency_changed", Level::Medium),
     ("trailguard_trigger_cut", Level::High),
     ("trailguard_queue_cut", Level::High),
-    ("trailguard_log_feed_cut", Level::High),
+    ("trailguard_function_logs_deleted", Level::High),
+    ("trail_log_group_feed_cut", Level::High),
     ("trailguard_notifications_cut", Level::High),
     ("trailguard_alarms_cut", Level::High),
     ("trailguard_role_changed", Level::High),
@@ -730,7 +761,8 @@ const NARROWED: &str = "cloudtrail_event_selectors_narrowed";
 const OWN_FUNCTION: &str = "trailguard_function_cut";
 const OWN_TRIGGER: &str = "trailguard_trigger_cut";
 const OWN_QUEUE: &str = "trailguard_queue_cut";
-const OWN_FEED: &str = "trailguard_log_feed_cut";
+const OWN_LOGS: &str = "trailguard_function_logs_deleted";
+const TRAIL_FEED: &str = "trail_log_group_feed_cut";
 const OWN_TOPICS: &str = "trailguard_notifications_cut";
 const OWN_ALARMS: &str = "trailguard_alarms_cut";
 const OWN_ROLES: &str = "trailguard_role_changed";
@@ -1382,20 +1414,26 @@ fn cases() -> Vec<Case> {
         case(
             "the router's subscription filter deleted",
             call("logs.amazonaws.com", "DeleteSubscriptionFilter", admin(), json!({"logGroupName": "/aws/cloudtrail/trailguard-prod", "filterName": "trailguard-prod-AlertRouterSubscription-7HJK8LMN9PQR"})),
-            &[OWN_FEED],
+            &[TRAIL_FEED],
             &[],
         ),
         case(
             "the trail's log group deleted",
             call("logs.amazonaws.com", "DeleteLogGroup", admin(), json!({"logGroupName": "/aws/cloudtrail/trailguard-prod"})),
-            &[OWN_FEED],
-            &[],
+            &[TRAIL_FEED],
+            &[OWN_LOGS],
+        ),
+        case(
+            "the validator's log group deleted",
+            call("logs.amazonaws.com", "DeleteLogGroup", admin(), json!({"logGroupName": "/aws/lambda/trailguard-prod/integrity-validator"})),
+            &[OWN_LOGS],
+            &[TRAIL_FEED],
         ),
         case(
             "a subscription filter added to an application's log group",
             call("logs.amazonaws.com", "PutSubscriptionFilter", dev(), json!({"logGroupName": "/aws/lambda/orders-api", "filterName": "to-firehose", "filterPattern": "", "destinationArn": "arn:aws:firehose:us-east-1:111122223333:deliverystream/logs"})),
             &[],
-            &[OWN_FEED],
+            &[TRAIL_FEED, OWN_LOGS],
         ),
         case(
             "the alert topic deleted",
