@@ -21,6 +21,7 @@ cargo build --quiet --locked --workspace --all-features --bins --tests
 # All SigmaHQ rules together with the built-ins, placeholders defined.
 target/debug/trailguard rules check --log-bucket logs --trail-name main --kms-key \
     arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab \
+    --stack-name trailguard --log-group /aws/cloudtrail/trailguard \
     "$dir" shared/rules/builtin >/tmp/trailguard-sigmahq-check.txt
 ok=$(grep -c '^ok ' /tmp/trailguard-sigmahq-check.txt)
 builtin=$(find shared/rules/builtin -name '*.yml' | wc -l)
