@@ -162,6 +162,7 @@ const RULES: &[(&str, &str)] = &[
     rule!("trailguard_alarms_cut.yml"),
     rule!("trailguard_role_changed.yml"),
     rule!("trailguard_chat_channel_cut.yml"),
+    rule!("trailguard_stack_changed.yml"),
     rule!("log_bucket_notifications_changed.yml"),
     rule!("trail_kms_key_grant_created.yml"),
     // Privilege escalation.

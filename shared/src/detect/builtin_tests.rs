@@ -134,6 +134,7 @@ fn needing() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         "trailguard_alarms_cut",
         "trailguard_role_changed",
         "trailguard_chat_channel_cut",
+        "trailguard_stack_changed",
     ]);
     m
 }
@@ -400,6 +401,7 @@ const LEVELS: &[(&str, Level)] = &[
     ("trailguard_alarms_cut", Level::High),
     ("trailguard_role_changed", Level::High),
     ("trailguard_chat_channel_cut", Level::High),
+    ("trailguard_stack_changed", Level::Medium),
     ("log_bucket_notifications_changed", Level::High),
     ("trail_kms_key_grant_created", Level::High),
     ("cloudtrail_log_objects_deleted_any_bucket", Level::High),
@@ -1484,6 +1486,25 @@ fn cases() -> Vec<Case> {
                 "policyDocument": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::acme-app-artifacts/*\"}]}"})),
             &[CIS_IAM],
             &[OWN_ROLES],
+        ),
+        case(
+            "trailguard's stack deleted",
+            call("cloudformation.amazonaws.com", "DeleteStack", admin(), json!({"stackName": "trailguard-prod"})),
+            &["trailguard_stack_changed"],
+            &[],
+        ),
+        case(
+            "a change set executed on trailguard's stack, named by ARN",
+            call("cloudformation.amazonaws.com", "ExecuteChangeSet", admin(), json!({"changeSetName": "remove-alarms",
+                "stackName": "arn:aws:cloudformation:us-east-1:111122223333:stack/trailguard-prod/8f2c1e50-9a3b-11ef-8d2a-0affd0b1c2d3"})),
+            &["trailguard_stack_changed"],
+            &[],
+        ),
+        case(
+            "an application stack updated",
+            call("cloudformation.amazonaws.com", "UpdateStack", dev(), json!({"stackName": "trailguard-prod-dashboards", "templateURL": "https://s3.amazonaws.com/acme-templates/dash.yaml"})),
+            &[],
+            &["trailguard_stack_changed"],
         ),
         case(
             "trailguard's Slack channel configuration deleted",
