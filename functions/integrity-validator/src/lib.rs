@@ -22,6 +22,9 @@ pub enum HandlerError {
     /// An AWS call failed; no verdict was made from partial data.
     #[error(transparent)]
     Port(#[from] PortError),
+    /// The SQS partial batch response could not be written.
+    #[error("cannot write the SQS batch response: {0}")]
+    Response(serde_json::Error),
 }
 
 /// Handles one invocation payload.
@@ -45,7 +48,10 @@ pub async fn handle<S: ObjectStore, K: PublicKeys, O: Outbox>(
                     f
                 })
                 .collect();
-            serde_json::to_value(response).unwrap_or_else(|_| json!({"batchItemFailures": []}))
+            // A response that cannot be written fails the whole batch
+            // (SQS redelivers every message) rather than answer with no
+            // failures, which would delete the failed messages unchecked.
+            serde_json::to_value(response).map_err(HandlerError::Response)?
         }
         Checked::Files {
             checked, invalid, ..
