@@ -11,6 +11,18 @@ import yaml
 
 root = pathlib.Path(__file__).resolve().parent.parent
 order = re.findall(r'rule!\("([^"]+)"\)', (root / "shared/src/detect/builtin.rs").read_text())
+def needs_text(needs):
+    """The placeholders a rule needs; the stack's name and resources are
+    alternatives (either turns the stack rules on)."""
+    if not needs:
+        return "nothing"
+    names = [f"`%{n}%`" for n in needs if n != "stack_resource"]
+    if "stack_resource" in needs:
+        stack = "`%stack_name%` or `%stack_resource%`"
+        names = [n if n != "`%stack_name%`" else stack for n in names]
+    return ", ".join(names)
+
+
 rows = ["  | rule | title | level | ATT&CK | needs |", "  | --- | --- | --- | --- | --- |"]
 for name in order:
     text = (root / "shared/rules/builtin" / name).read_text()
@@ -19,7 +31,7 @@ for name in order:
     needs = sorted(set(re.findall(r"%(\w+)%", text)))
     rows.append(
         f"  | `{name[:-4]}` | {rule['title']} | {rule['level']} | {', '.join(techniques)} | "
-        f"{', '.join(f'`%{n}%`' for n in needs) or 'nothing'} |"
+        f"{needs_text(needs)} |"
     )
 readme = root / "README.md"
 lines = readme.read_text().split("\n")

@@ -45,6 +45,11 @@ pub struct RuleOptions {
     /// TRAILGUARD_LOG_GROUP).
     #[arg(long)]
     pub log_group: Option<String>,
+    /// One of trailguard's own resources by name, ARN or queue URL
+    /// (repeatable; adds to TRAILGUARD_STACK_RESOURCES), for names the
+    /// stack-name prefix misses.
+    #[arg(long = "stack-resource", value_name = "NAME_OR_ARN")]
+    pub stack_resources: Vec<String>,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -70,20 +75,23 @@ impl RuleOptions {
         }
         cfg.disabled.extend(self.disable.iter().cloned());
         if self.log_bucket.is_some() {
-            cfg.log_bucket.clone_from(&self.log_bucket);
+            cfg.guarded.log_bucket.clone_from(&self.log_bucket);
         }
         if self.trail_name.is_some() {
-            cfg.trail_name.clone_from(&self.trail_name);
+            cfg.guarded.trail_name.clone_from(&self.trail_name);
         }
         if self.kms_key.is_some() {
-            cfg.kms_key.clone_from(&self.kms_key);
+            cfg.guarded.kms_key.clone_from(&self.kms_key);
         }
         if self.stack_name.is_some() {
-            cfg.stack_name.clone_from(&self.stack_name);
+            cfg.guarded.stack_name.clone_from(&self.stack_name);
         }
         if self.log_group.is_some() {
-            cfg.log_group.clone_from(&self.log_group);
+            cfg.guarded.log_group.clone_from(&self.log_group);
         }
+        cfg.guarded
+            .stack_resources
+            .extend(self.stack_resources.iter().cloned());
         Ok(cfg)
     }
 

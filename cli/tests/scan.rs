@@ -634,4 +634,31 @@ fn cutting_trailguard_itself_is_seen_when_the_stack_is_named() {
     let run = trailguard(&["scan", "--output", "json", "-"], Some(input.as_bytes()));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(ids(&run).is_empty(), "{}", run.stdout);
+    // A name CloudFormation shortened escapes the prefix; passed as one of
+    // the stack's resources (as the template does) it is matched whole.
+    let shortened = json!({ "Records": [suspicious(
+        "r1",
+        "DeleteFunction20150331",
+        "lambda.amazonaws.com",
+        json!({"functionName": "acme-security-platf-AlertRouterFunction-Xk2P9qLm3Rt7"}),
+    )] })
+    .to_string();
+    let stack = [
+        "scan",
+        "--output",
+        "json",
+        "--stack-name",
+        "acme-security-platform-trailguard-prod",
+    ];
+    let run = trailguard(&[&stack[..], &["-"]].concat(), Some(shortened.as_bytes()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(ids(&run).is_empty(), "{}", run.stdout);
+    let passed = [
+        "--stack-resource",
+        "arn:aws:lambda:eu-west-1:111122223333:function:acme-security-platf-AlertRouterFunction-Xk2P9qLm3Rt7",
+        "-",
+    ];
+    let run = trailguard(&[&stack[..], &passed].concat(), Some(shortened.as_bytes()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(ids(&run), ["r1".to_string()].into(), "{}", run.stdout);
 }

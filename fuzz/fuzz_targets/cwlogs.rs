@@ -16,11 +16,18 @@ use trailguard::gzip;
 fn detector() -> &'static Detector {
     static D: OnceLock<Detector> = OnceLock::new();
     D.get_or_init(|| {
-        let p = builtin::placeholders(
-            Some("trailguard-demo-logs"),
-            Some("main-trail"),
-            Some("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
-        );
+        let p = builtin::Guarded {
+            log_bucket: Some("trailguard-demo-logs".into()),
+            trail_name: Some("main-trail".into()),
+            kms_key: Some(
+                "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                    .into(),
+            ),
+            stack_name: Some("trailguard-demo".into()),
+            log_group: Some("/aws/cloudtrail/trailguard-demo".into()),
+            stack_resources: vec!["trailguard-demo-AlertRouter".into()],
+        }
+        .placeholders();
         let rules = builtin::load(&p).expect("built-in rules load").rules;
         Detector::new(rules, Tuning::default(), Level::Informational).0
     })

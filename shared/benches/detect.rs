@@ -49,6 +49,9 @@ fn bench(c: &mut Criterion) {
         ("TRAILGUARD_MIN_SEVERITY", "informational".into()),
         // trailguard's own stack: its self-protection rules run too.
         ("TRAILGUARD_STACK_NAME", "trailguard-prod".into()),
+        // ...and its resources as the template passes them (18 values).
+        ("TRAILGUARD_STACK_RESOURCES", (1..=18).map(|i| format!("arn:aws:lambda:us-east-1:111122223333:function:trailguard-prod-Resource{i}-Ab3Cd4Ef5Gh6")).collect::<Vec<_>>().join(",")),
+        ("TRAILGUARD_LOG_GROUP", "/aws/cloudtrail/trailguard-prod".into()),
     ];
     env.push((
         "TRAILGUARD_KMS_KEY_ARN",

@@ -3,6 +3,7 @@
 
 use chrono::Duration;
 
+use crate::detect::builtin::Guarded;
 use crate::detect::Level;
 use crate::integrity::logfile::Expectations;
 
@@ -50,6 +51,17 @@ pub const LOG_BUCKET: &str = "TRAILGUARD_LOG_BUCKET";
 pub const STACK_NAME: &str = "TRAILGUARD_STACK_NAME";
 /// The trail's CloudWatch Logs group, name or ARN (the router's feed).
 pub const LOG_GROUP: &str = "TRAILGUARD_LOG_GROUP";
+/// trailguard's own resources by name, ARN or queue URL, comma-separated
+/// (the template passes its functions, queues, rules, topics, roles and
+/// log groups): the router guards them even where CloudFormation shortened
+/// the stack name in their generated names.
+pub const STACK_RESOURCES: &str = "TRAILGUARD_STACK_RESOURCES";
+/// The running function's own name, which Lambda sets in every function's
+/// environment ("Defined runtime environment variables",
+/// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime>):
+/// the router guards itself by it, since the template cannot pass a
+/// function its own name without a circular reference.
+pub const LAMBDA_FUNCTION_NAME: &str = "AWS_LAMBDA_FUNCTION_NAME";
 /// The topic's maximum message size in bytes (SNS's default 262144).
 pub const SNS_MAX_BYTES: &str = "TRAILGUARD_SNS_MAX_BYTES";
 /// Cap on a CloudWatch Logs payload's inflated size, in bytes.
@@ -269,16 +281,9 @@ pub struct RouterConfig {
     pub disabled: Vec<String>,
     /// The tuning file.
     pub tuning: Option<Location>,
-    /// The guarded trail's bucket, name and KMS key (built-in placeholders).
-    pub log_bucket: Option<String>,
-    /// The trail's name or ARN.
-    pub trail_name: Option<String>,
-    /// The trail's KMS key ARN or ID.
-    pub kms_key: Option<String>,
-    /// trailguard's own stack name (`%stack_name%`).
-    pub stack_name: Option<String>,
-    /// The trail's CloudWatch Logs group (`%log_group%`).
-    pub log_group: Option<String>,
+    /// What the built-in rules guard: the trail, its bucket, key and log
+    /// group, and trailguard's own stack (their placeholders).
+    pub guarded: Guarded,
     /// The topic's maximum message size.
     pub sns_max_bytes: usize,
     /// Cap on a payload's inflated size.
@@ -369,11 +374,17 @@ pub fn router_from(get: impl Fn(&str) -> Option<String>) -> Result<RouterConfig,
         rules,
         disabled: list(DISABLED_RULES),
         tuning,
-        log_bucket: text(LOG_BUCKET),
-        trail_name: text(TRAIL_NAME),
-        kms_key: text(KMS_KEY_ARN),
-        stack_name: text(STACK_NAME),
-        log_group: text(LOG_GROUP),
+        guarded: Guarded {
+            log_bucket: text(LOG_BUCKET),
+            trail_name: text(TRAIL_NAME),
+            kms_key: text(KMS_KEY_ARN),
+            stack_name: text(STACK_NAME),
+            log_group: text(LOG_GROUP),
+            stack_resources: list(STACK_RESOURCES)
+                .into_iter()
+                .chain(text(LAMBDA_FUNCTION_NAME))
+                .collect(),
+        },
         sns_max_bytes: match number(SNS_MAX_BYTES, crate::message::MAX_MESSAGE_BYTES as u64)? {
             n @ 8192..=262_144 => n as usize,
             n => {
@@ -646,6 +657,12 @@ mod tests {
             (BUILTIN_RULES, "false"),
             (DISABLED_RULES, "a,b"),
             (LOG_BUCKET, "logs"),
+            (STACK_NAME, "tg"),
+            (
+                STACK_RESOURCES,
+                "tg-Validator-1, arn:aws:sqs:us-east-1:1:tg-Queue-2",
+            ),
+            (LAMBDA_FUNCTION_NAME, "tg-AlertRouterFunction-3"),
         ]))
         .unwrap();
         assert_eq!(
@@ -669,7 +686,17 @@ mod tests {
         assert_eq!(c.rules[1].to_string(), "s3://cfg/trailguard/rules/");
         assert!(!c.builtin);
         assert_eq!(c.disabled, vec!["a", "b"]);
-        assert_eq!(c.log_bucket.as_deref(), Some("logs"));
+        assert_eq!(c.guarded.log_bucket.as_deref(), Some("logs"));
+        assert_eq!(c.guarded.stack_name.as_deref(), Some("tg"));
+        // The router's own name, which Lambda sets, is one of the resources.
+        assert_eq!(
+            c.guarded.stack_resources,
+            [
+                "tg-Validator-1",
+                "arn:aws:sqs:us-east-1:1:tg-Queue-2",
+                "tg-AlertRouterFunction-3"
+            ]
+        );
         for (k, v) in [
             (MIN_SEVERITY, "severe"),
             (SEVERITY_TOPICS, "high"),

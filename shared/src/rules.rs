@@ -299,14 +299,7 @@ impl Loaded {
 
 /// The placeholders the configuration defines.
 pub fn placeholders(cfg: &RouterConfig) -> Placeholders {
-    let mut p = builtin::placeholders(
-        cfg.log_bucket.as_deref(),
-        cfg.trail_name.as_deref(),
-        cfg.kms_key.as_deref(),
-    );
-    builtin::set_stack(&mut p, cfg.stack_name.as_deref());
-    builtin::set_log_group(&mut p, cfg.log_group.as_deref());
-    p
+    cfg.guarded.placeholders()
 }
 
 /// Compiles the built-ins (when configured) and the user's files into a

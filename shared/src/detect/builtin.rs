@@ -65,6 +65,14 @@
 //! | `%kms_key%`    | the key's ARN and its bare key ID     | `TRAILGUARD_KMS_KEY_ARN` |
 //! | `%stack_name%` | trailguard's own stack name           | `TRAILGUARD_STACK_NAME`  |
 //! | `%log_group%`  | the trail's CloudWatch Logs group     | `TRAILGUARD_LOG_GROUP`   |
+//! | `%stack_resource%` | trailguard's resources: names, ARNs, queue URLs | `TRAILGUARD_STACK_RESOURCES`, and in Lambda the router's own `AWS_LAMBDA_FUNCTION_NAME` |
+//!
+//! The rules that guard trailguard itself match its resources by either of
+//! the last two: by the names CloudFormation generates
+//! (`STACK-LogicalId-SUFFIX`, matched by prefix), and by the names and
+//! ARNs the template passes (matched exactly, so a name CloudFormation
+//! shortened still matches). Configuring one of the two turns those rules
+//! on; the other then takes [`MATCHES_NOTHING`].
 //!
 //! The bucket may be configured as a name, `s3://name/prefix` or an S3 ARN;
 //! the trail as a name or an ARN (its name is used). The trail has one
@@ -95,6 +103,9 @@ pub const STACK_NAME: &str = "stack_name";
 /// The placeholder holding the trail's CloudWatch Logs group, which feeds
 /// the alert router.
 pub const LOG_GROUP: &str = "log_group";
+/// The placeholder holding trailguard's own resources by name, ARN or URL
+/// (see [`resource_forms`]), for names the stack-name prefix misses.
+pub const STACK_RESOURCE: &str = "stack_resource";
 
 /// Each placeholder the built-ins use and the configuration variable that
 /// defines it.
@@ -104,6 +115,7 @@ pub const PLACEHOLDER_VARIABLES: &[(&str, &str)] = &[
     (KMS_KEY, "TRAILGUARD_KMS_KEY_ARN"),
     (STACK_NAME, "TRAILGUARD_STACK_NAME"),
     (LOG_GROUP, "TRAILGUARD_LOG_GROUP"),
+    (STACK_RESOURCE, "TRAILGUARD_STACK_RESOURCES"),
 ];
 
 macro_rules! rule {
@@ -291,11 +303,21 @@ fn needs(
 
 /// `TRAILGUARD_LOG_BUCKET`, `TRAILGUARD_LOG_BUCKET and
 /// TRAILGUARD_TRAIL_NAME`, or `placeholder %x%` for a name without a
-/// variable.
+/// variable. The stack's name and resources are alternatives (either turns
+/// the rules on: [`Guarded::placeholders`]).
 fn describe(missing: &[String]) -> String {
     let mut names: Vec<String> = Vec::new();
     for m in missing {
+        if m == STACK_RESOURCE && missing.iter().any(|o| o == STACK_NAME) {
+            continue;
+        }
         let n = match config_variable(m) {
+            Some(v) if m == STACK_NAME && missing.iter().any(|o| o == STACK_RESOURCE) => {
+                format!(
+                    "{v} or {}",
+                    config_variable(STACK_RESOURCE).unwrap_or_default()
+                )
+            }
             Some(v) => v.to_string(),
             None => format!("placeholder %{m}%"),
         };
@@ -306,55 +328,146 @@ fn describe(missing: &[String]) -> String {
     names.join(" and ")
 }
 
-/// The placeholders of the built-in rules from configuration values, each
-/// optional (an unset or blank value leaves its rules inactive):
+/// What trailguard guards, as configured: each part optional, each
+/// defining the placeholders of the rules about it (an unset or blank part
+/// leaves those rules inactive). One value, so that the router, `scan`,
+/// `rules list`, the fuzzer and the tests all derive the placeholders the
+/// same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Guarded {
+    /// The log bucket: a name, `s3://name[/prefix]` or
+    /// `arn:<partition>:s3:::name[/prefix]`; `%log_bucket%` is the name.
+    pub log_bucket: Option<String>,
+    /// The trail: a name or ARN
+    /// (`arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME`); `%trail_name%` is
+    /// the name.
+    pub trail_name: Option<String>,
+    /// The trail's key: a key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`)
+    /// gives `%kms_key%` both the ARN and the ID; a bare key ID gives the
+    /// ID; an alias ARN gives the ARN and `alias/NAME` (matched in requests
+    /// that name the alias only: configure the key ARN).
+    pub kms_key: Option<String>,
+    /// trailguard's own stack name (`%stack_name%`), the prefix of the
+    /// names CloudFormation generates for its resources.
+    pub stack_name: Option<String>,
+    /// The trail's CloudWatch Logs group, by name or ARN
+    /// (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]`); `%log_group%` is
+    /// the name.
+    pub log_group: Option<String>,
+    /// trailguard's own resources by name, ARN or queue URL, as the
+    /// template passes them (`%stack_resource%`: each value and the name
+    /// inside it, see [`resource_forms`]). They catch what the stack-name
+    /// prefix cannot: a name CloudFormation shortened to fit a service's
+    /// limit, or a resource named explicitly.
+    pub stack_resources: Vec<String>,
+}
+
+/// The value a placeholder of the stack rules takes when only the other
+/// one is configured. No AWS resource name, ARN or URL holds a NUL
+/// character, so it matches nothing, and the rule still runs on the part
+/// that is configured (a Sigma placeholder without values would make the
+/// rule inactive instead).
+pub const MATCHES_NOTHING: &str = "\u{0}(not configured)";
+
+impl Guarded {
+    /// The placeholders this configuration defines.
+    pub fn placeholders(&self) -> Placeholders {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let mut p = Placeholders::new();
+        if let Some(b) = given(&self.log_bucket) {
+            p.set(LOG_BUCKET, [bucket_name(&b)]);
+        }
+        if let Some(t) = given(&self.trail_name) {
+            p.set(TRAIL_NAME, [trail_of(&t)]);
+        }
+        if let Some(k) = given(&self.kms_key) {
+            p.set(KMS_KEY, key_forms(&k));
+        }
+        if let Some(g) = given(&self.log_group).map(|g| log_group_name(&g).to_string()) {
+            if !g.is_empty() {
+                p.set(LOG_GROUP, [g]);
+            }
+        }
+        let stack = given(&self.stack_name);
+        let mut resources: Vec<String> = Vec::new();
+        for r in &self.stack_resources {
+            for form in resource_forms(r) {
+                if !resources.contains(&form) {
+                    resources.push(form);
+                }
+            }
+        }
+        if stack.is_some() || !resources.is_empty() {
+            p.set(
+                STACK_NAME,
+                [stack.unwrap_or_else(|| MATCHES_NOTHING.into())],
+            );
+            if resources.is_empty() {
+                resources.push(MATCHES_NOTHING.into());
+            }
+            p.set(STACK_RESOURCE, resources);
+        }
+        p
+    }
+}
+
+/// The forms of one of trailguard's resources that requests name it by:
+/// the value as given (a name, an ARN or a queue URL) and the name inside
+/// it, which is what Lambda (`functionName`), IAM (`roleName`),
+/// EventBridge (`name`, `rule`) and CloudWatch Logs (`logGroupName`)
+/// requests carry:
 ///
-/// - `log_bucket`: a bucket name, `s3://name[/prefix]` or
-///   `arn:<partition>:s3:::name[/prefix]`; `%log_bucket%` is the name.
-/// - `trail_name`: a trail name or ARN
-///   (`arn:aws:cloudtrail:REGION:ACCOUNT:trail/NAME`); `%trail_name%` is
-///   the name.
-/// - `kms_key`: a key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`), giving
-///   `%kms_key%` both the ARN and the ID; a bare key ID gives the ID; an
-///   alias ARN gives the ARN and `alias/NAME` (matched in requests that name
-///   the alias only: configure the key ARN).
-pub fn placeholders(
-    log_bucket: Option<&str>,
-    trail_name: Option<&str>,
-    kms_key: Option<&str>,
-) -> Placeholders {
-    let mut p = Placeholders::new();
-    if let Some(b) = log_bucket.map(bucket_name) {
-        p.set(LOG_BUCKET, [b]);
+/// - `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`: NAME;
+/// - `arn:…:function:NAME[:QUALIFIER]`: NAME;
+/// - `arn:…:log-group:NAME[:*]`: NAME;
+/// - `arn:…:alarm:NAME`: NAME;
+/// - `arn:…:TYPE/…/NAME` (roles, rules, Chatbot channels): NAME;
+/// - `arn:…:NAME` (topics, queues): NAME.
+///
+/// ARN formats: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>.
+pub fn resource_forms(value: &str) -> Vec<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Vec::new();
     }
-    if let Some(t) = trail_name.map(trail_of) {
-        p.set(TRAIL_NAME, [t]);
-    }
-    if let Some(k) = kms_key {
-        p.set(KMS_KEY, key_forms(k));
-    }
-    p
-}
-
-/// Adds trailguard's own stack name (`%stack_name%`) to `p`, when given:
-/// the rules that guard trailguard itself match its resources by it.
-pub fn set_stack(p: &mut Placeholders, stack_name: Option<&str>) {
-    if let Some(s) = stack_name.map(str::trim).filter(|s| !s.is_empty()) {
-        p.set(STACK_NAME, [s]);
-    }
-}
-
-/// Adds the trail's CloudWatch Logs group (`%log_group%`) to `p`, given as
-/// a name or an ARN (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]`).
-pub fn set_log_group(p: &mut Placeholders, log_group: Option<&str>) {
-    let name = log_group
-        .map(str::trim)
-        .map(|v| match v.split_once(":log-group:") {
-            Some((_, rest)) => rest.strip_suffix(":*").unwrap_or(rest),
+    let name = if v.starts_with("https://") {
+        v.trim_end_matches('/').rsplit('/').next().unwrap_or(v)
+    } else if v.starts_with("arn:") {
+        match v.splitn(6, ':').nth(5) {
             None => v,
-        });
-    if let Some(n) = name.filter(|n| !n.is_empty()) {
-        p.set(LOG_GROUP, [n]);
+            Some(res) => {
+                if let Some(f) = res.strip_prefix("function:") {
+                    f.split(':').next().unwrap_or(f)
+                } else if let Some(g) = res.strip_prefix("log-group:") {
+                    g.strip_suffix(":*").unwrap_or(g)
+                } else if let Some(a) = res.strip_prefix("alarm:") {
+                    a
+                } else {
+                    res.rsplit('/').next().unwrap_or(res)
+                }
+            }
+        }
+    } else {
+        v
+    };
+    let mut out = vec![v.to_string()];
+    if !name.is_empty() && name != v {
+        out.push(name.to_string());
+    }
+    out
+}
+
+/// The group name in a name or a log group ARN.
+fn log_group_name(value: &str) -> &str {
+    let v = value.trim();
+    match v.split_once(":log-group:") {
+        Some((_, rest)) => rest.strip_suffix(":*").unwrap_or(rest),
+        None => v,
     }
 }
 

@@ -24,12 +24,32 @@ const APP_KEY_ARN: &str =
 /// trailguard's own stack, as the template names it.
 const STACK: &str = "trailguard-prod";
 
+/// The placeholders of the trail's bucket, name and key, each optional.
+fn placeholders(bucket: Option<&str>, trail: Option<&str>, key: Option<&str>) -> Placeholders {
+    Guarded {
+        log_bucket: bucket.map(str::to_string),
+        trail_name: trail.map(str::to_string),
+        kms_key: key.map(str::to_string),
+        ..Guarded::default()
+    }
+    .placeholders()
+}
+
+/// A fully configured deployment, as the template configures the router.
+fn guarded() -> Guarded {
+    Guarded {
+        log_bucket: Some(LOG_BUCKET_NAME.into()),
+        trail_name: Some(TRAIL_ARN.into()),
+        kms_key: Some(KEY_ARN.into()),
+        stack_name: Some(STACK.into()),
+        log_group: Some(TRAIL_LOG_GROUP_ARN.into()),
+        stack_resources: Vec::new(),
+    }
+}
+
 /// The placeholders of a fully configured deployment.
 fn configured() -> Placeholders {
-    let mut p = placeholders(Some(LOG_BUCKET_NAME), Some(TRAIL_ARN), Some(KEY_ARN));
-    set_stack(&mut p, Some(STACK));
-    set_log_group(&mut p, Some(TRAIL_LOG_GROUP_ARN));
-    p
+    guarded().placeholders()
 }
 
 /// The trail's CloudWatch Logs group as the template creates it, by ARN.
@@ -37,15 +57,19 @@ const TRAIL_LOG_GROUP_ARN: &str =
     "arn:aws:logs:us-east-1:111122223333:log-group:/aws/cloudtrail/trailguard-prod:*";
 
 fn log_group_only() -> Placeholders {
-    let mut p = Placeholders::new();
-    set_log_group(&mut p, Some("/aws/cloudtrail/trailguard-prod"));
-    p
+    Guarded {
+        log_group: Some("/aws/cloudtrail/trailguard-prod".into()),
+        ..Guarded::default()
+    }
+    .placeholders()
 }
 
 fn stack_only() -> Placeholders {
-    let mut p = Placeholders::new();
-    set_stack(&mut p, Some(STACK));
-    p
+    Guarded {
+        stack_name: Some(STACK.into()),
+        ..Guarded::default()
+    }
+    .placeholders()
 }
 
 fn loaded(ph: &Placeholders) -> BuiltinRules {
@@ -101,6 +125,10 @@ fn every_builtin_loads_with_all_placeholders_set() {
 }
 
 /// The rules that need each variable.
+/// The reason a stack rule gives when neither its name nor its resources
+/// are configured.
+const STACK_VARIABLES: &str = "TRAILGUARD_STACK_NAME or TRAILGUARD_STACK_RESOURCES";
+
 fn needing() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
     let mut m: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     m.entry("TRAILGUARD_TRAIL_NAME").or_default().extend([
@@ -124,7 +152,7 @@ fn needing() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
     m.entry("TRAILGUARD_LOG_GROUP")
         .or_default()
         .extend(["trail_log_group_feed_cut"]);
-    m.entry("TRAILGUARD_STACK_NAME").or_default().extend([
+    m.entry(STACK_VARIABLES).or_default().extend([
         "trailguard_function_cut",
         "trailguard_function_concurrency_changed",
         "trailguard_trigger_cut",
@@ -180,7 +208,12 @@ fn without_configuration_exactly_the_placeholder_rules_are_inactive() {
 
 #[test]
 fn each_variable_turns_on_exactly_its_rules() {
-    let cases: [(&str, Placeholders); 5] = [
+    let resources_only = Guarded {
+        stack_resources: vec!["tg-Validator-1".into()],
+        ..Guarded::default()
+    }
+    .placeholders();
+    let cases: [(&str, Placeholders); 6] = [
         (
             "TRAILGUARD_TRAIL_NAME",
             placeholders(None, Some("acme-org-trail"), None),
@@ -193,7 +226,8 @@ fn each_variable_turns_on_exactly_its_rules() {
             "TRAILGUARD_KMS_KEY_ARN",
             placeholders(None, None, Some(KEY_ARN)),
         ),
-        ("TRAILGUARD_STACK_NAME", stack_only()),
+        (STACK_VARIABLES, stack_only()),
+        (STACK_VARIABLES, resources_only),
         ("TRAILGUARD_LOG_GROUP", log_group_only()),
     ];
     let none = loaded(&Placeholders::new()).rules.len();
@@ -286,22 +320,135 @@ fn placeholders_derive_every_form_from_configuration() {
         "arn:aws:logs:us-east-1:111122223333:log-group:/aws/cloudtrail/trailguard-prod",
         " /aws/cloudtrail/trailguard-prod ",
     ] {
-        let mut p = Placeholders::new();
-        set_log_group(&mut p, Some(form));
+        let p = Guarded {
+            log_group: Some(form.into()),
+            ..Guarded::default()
+        }
+        .placeholders();
         assert_eq!(
             p.get(LOG_GROUP).unwrap(),
             ["/aws/cloudtrail/trailguard-prod"],
             "{form}"
         );
     }
-    // trailguard's own stack: set when given, trimmed, blank is nothing.
-    let mut p = placeholders(None, None, None);
-    set_stack(&mut p, Some(" trailguard-prod "));
+    // trailguard's own stack: set when given, trimmed, blank is nothing;
+    // either the name or the resources turn the stack rules on, the other
+    // placeholder then matching nothing.
+    let stack = |name: Option<&str>, resources: &[&str]| {
+        Guarded {
+            stack_name: name.map(str::to_string),
+            stack_resources: resources.iter().map(|r| r.to_string()).collect(),
+            ..Guarded::default()
+        }
+        .placeholders()
+    };
+    let p = stack(Some(" trailguard-prod "), &[]);
     assert_eq!(p.get(STACK_NAME).unwrap(), ["trailguard-prod"]);
-    let mut p = placeholders(None, None, None);
-    set_stack(&mut p, Some("  "));
-    set_stack(&mut p, None);
-    assert!(p.is_empty());
+    assert_eq!(p.get(STACK_RESOURCE).unwrap(), [MATCHES_NOTHING]);
+    assert!(stack(Some("  "), &[" "]).is_empty());
+    assert!(stack(None, &[]).is_empty());
+    let p = stack(None, &["tg-IntegrityValidatorFunction-x1"]);
+    assert_eq!(p.get(STACK_NAME).unwrap(), [MATCHES_NOTHING]);
+    assert_eq!(
+        p.get(STACK_RESOURCE).unwrap(),
+        ["tg-IntegrityValidatorFunction-x1"]
+    );
+    assert_eq!(
+        config_variable(STACK_RESOURCE),
+        Some(crate::config::STACK_RESOURCES)
+    );
+}
+
+#[test]
+fn a_resource_is_matched_by_the_value_given_and_the_name_inside_it() {
+    let cases: &[(&str, &[&str])] = &[
+        ("plain-name", &["plain-name"]),
+        (
+            " arn:aws:lambda:us-east-1:111122223333:function:tg-Validator-AB12 ",
+            &[
+                "arn:aws:lambda:us-east-1:111122223333:function:tg-Validator-AB12",
+                "tg-Validator-AB12",
+            ],
+        ),
+        (
+            "arn:aws:lambda:us-east-1:111122223333:function:tg-Validator-AB12:live",
+            &[
+                "arn:aws:lambda:us-east-1:111122223333:function:tg-Validator-AB12:live",
+                "tg-Validator-AB12",
+            ],
+        ),
+        (
+            "https://sqs.us-east-1.amazonaws.com/111122223333/tg-ValidatorQueue-XY",
+            &[
+                "https://sqs.us-east-1.amazonaws.com/111122223333/tg-ValidatorQueue-XY",
+                "tg-ValidatorQueue-XY",
+            ],
+        ),
+        (
+            "arn:aws:sqs:us-east-1:111122223333:tg-ValidatorQueue-XY",
+            &[
+                "arn:aws:sqs:us-east-1:111122223333:tg-ValidatorQueue-XY",
+                "tg-ValidatorQueue-XY",
+            ],
+        ),
+        (
+            "arn:aws:iam::111122223333:role/service/tg-RouterRole-9Q",
+            &[
+                "arn:aws:iam::111122223333:role/service/tg-RouterRole-9Q",
+                "tg-RouterRole-9Q",
+            ],
+        ),
+        (
+            "arn:aws:events:us-east-1:111122223333:rule/tg-LogBucketEventsRule-7",
+            &[
+                "arn:aws:events:us-east-1:111122223333:rule/tg-LogBucketEventsRule-7",
+                "tg-LogBucketEventsRule-7",
+            ],
+        ),
+        (
+            "arn:aws:logs:us-east-1:111122223333:log-group:/aws/lambda/tg/router:*",
+            &[
+                "arn:aws:logs:us-east-1:111122223333:log-group:/aws/lambda/tg/router:*",
+                "/aws/lambda/tg/router",
+            ],
+        ),
+        (
+            "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tg-router-errors",
+            &[
+                "arn:aws:cloudwatch:us-east-1:111122223333:alarm:tg-router-errors",
+                "tg-router-errors",
+            ],
+        ),
+        (
+            "arn:aws:chatbot::111122223333:chat-configuration/slack-channel/tg-alerts",
+            &[
+                "arn:aws:chatbot::111122223333:chat-configuration/slack-channel/tg-alerts",
+                "tg-alerts",
+            ],
+        ),
+        ("", &[]),
+        ("  ", &[]),
+    ];
+    for (value, want) in cases {
+        assert_eq!(resource_forms(value), *want, "{value:?}");
+    }
+    // Forms are kept once, in order.
+    let p = Guarded {
+        stack_resources: vec![
+            "arn:aws:sqs:us-east-1:111122223333:q".into(),
+            "https://sqs.us-east-1.amazonaws.com/111122223333/q".into(),
+        ],
+        ..Guarded::default()
+    }
+    .placeholders();
+    assert_eq!(
+        p.get(STACK_RESOURCE).unwrap(),
+        [
+            "arn:aws:sqs:us-east-1:111122223333:q",
+            "q",
+            "https://sqs.us-east-1.amazonaws.com/111122223333/q"
+        ]
+    );
 }
 
 #[test]
@@ -1986,6 +2133,251 @@ fn every_fixture_fires_exactly_the_rules_it_names() {
         assert_eq!(got, slow, "{}", c.name);
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// A stack whose name is too long for CloudFormation to keep it whole in
+/// the names it generates (Lambda function and IAM role names hold at most
+/// 64 characters, SQS queue names 80), and the names it generated, shortened.
+const LONG_STACK: &str = "acme-security-platform-trailguard-production-eu-central-1";
+const SHORT_ROUTER: &str = "acme-security-platform-trai-AlertRouterFunction-Xk2P9qLm3Rt7";
+const SHORT_VALIDATOR: &str = "acme-security-platform-IntegrityValidatorFunc-Ab3Cd4Ef5Gh6";
+const SHORT_QUEUE_URL: &str =
+    "https://sqs.eu-central-1.amazonaws.com/111122223333/acme-security-platform-trailgu-ValidatorQueue-Q1w2E3r4T5y6";
+const SHORT_RULE: &str = "acme-security-platform-tr-LogBucketEventsRule-9ZY8XW7VU6TS";
+const SHORT_ROLE: &str = "acme-security-platform-trail-AlertRouterRole-9QWE8RTY7UIO";
+const LONG_TOPIC: &str =
+    "arn:aws:sns:eu-central-1:111122223333:acme-security-platform-trailguard-production-eu-central-1-AlertTopic-1A2B3C4D5E6F";
+const LONG_STACK_ID: &str = "arn:aws:cloudformation:eu-central-1:111122223333:stack/acme-security-platform-trailguard-production-eu-central-1/8f2c1e50-9a3b-11ef-8d2a-0affd0b1c2d3";
+
+/// What the template passes the router (TRAILGUARD_STACK_RESOURCES, by
+/// `!Ref` and `!GetAtt`), plus its own name from AWS_LAMBDA_FUNCTION_NAME.
+fn passed_resources() -> Vec<String> {
+    [
+        SHORT_VALIDATOR,
+        "arn:aws:sqs:eu-central-1:111122223333:acme-security-platform-trailgu-ValidatorQueue-Q1w2E3r4T5y6",
+        "arn:aws:events:eu-central-1:111122223333:rule/acme-security-platform-tr-LogBucketEventsRule-9ZY8XW7VU6TS",
+        "arn:aws:iam::111122223333:role/acme-security-platform-trail-AlertRouterRole-9QWE8RTY7UIO",
+        LONG_TOPIC,
+        "/aws/lambda/acme-security-platform-trailguard-production-eu-central-1/alert-router",
+        LONG_STACK_ID,
+        SHORT_ROUTER,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[test]
+fn shortened_names_are_guarded_by_the_resources_the_template_passes() {
+    let admin = || role("AdministratorAccess-SSO", "mallory@example.com");
+    let by_prefix = Guarded {
+        stack_name: Some(LONG_STACK.into()),
+        ..Guarded::default()
+    };
+    let both = Guarded {
+        stack_resources: passed_resources(),
+        ..by_prefix.clone()
+    };
+    let resources_only = Guarded {
+        stack_name: None,
+        ..both.clone()
+    };
+    let set = |g: &Guarded| RuleSet::new(loaded(&g.placeholders()).rules).unwrap();
+    let (prefix_set, both_set, resources_set) = (set(&by_prefix), set(&both), set(&resources_only));
+    let cut: Vec<(&str, Value, &[&str])> = vec![
+        (
+            "the router (its own name) deleted",
+            call(
+                "lambda.amazonaws.com",
+                "DeleteFunction20150331",
+                admin(),
+                json!({"functionName": SHORT_ROUTER}),
+            ),
+            &[OWN_FUNCTION],
+        ),
+        (
+            "the validator throttled to zero, named by partial ARN",
+            call(
+                "lambda.amazonaws.com",
+                "PutFunctionConcurrency20171031",
+                admin(),
+                json!({"functionName": format!("111122223333:function:{SHORT_VALIDATOR}"), "reservedConcurrentExecutions": 0}),
+            ),
+            &[OWN_FUNCTION],
+        ),
+        (
+            "the validator given ten executions",
+            call(
+                "lambda.amazonaws.com",
+                "PutFunctionConcurrency20171031",
+                admin(),
+                json!({"functionName": SHORT_VALIDATOR, "reservedConcurrentExecutions": 10}),
+            ),
+            &["trailguard_function_concurrency_changed"],
+        ),
+        (
+            "the validator's mapping disabled",
+            set_fields(
+                call(
+                    "lambda.amazonaws.com",
+                    "UpdateEventSourceMapping20150331",
+                    admin(),
+                    json!({"uUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE", "enabled": false}),
+                ),
+                json!({"responseElements": {"uUID": "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE", "state": "Disabling",
+                    "functionArn": format!("arn:aws:lambda:eu-central-1:111122223333:function:{SHORT_VALIDATOR}")}}),
+            ),
+            &[OWN_FUNCTION],
+        ),
+        (
+            "the validator's queue purged",
+            set_fields(
+                call(
+                    "sqs.amazonaws.com",
+                    "PurgeQueue",
+                    admin(),
+                    json!({"queueUrl": SHORT_QUEUE_URL}),
+                ),
+                json!({"resources": [{"accountId": ACCOUNT, "type": "AWS::SQS::Queue", "ARN": "arn:aws:sqs:eu-central-1:111122223333:acme-security-platform-trailgu-ValidatorQueue-Q1w2E3r4T5y6"}]}),
+            ),
+            &[OWN_QUEUE],
+        ),
+        (
+            "the log bucket's rule disabled",
+            call(
+                "events.amazonaws.com",
+                "DisableRule",
+                admin(),
+                json!({"name": SHORT_RULE}),
+            ),
+            &[OWN_TRIGGER],
+        ),
+        (
+            "the log bucket's rule loses its target",
+            call(
+                "events.amazonaws.com",
+                "RemoveTargets",
+                admin(),
+                json!({"rule": SHORT_RULE, "ids": ["ValidatorQueue"]}),
+            ),
+            &[OWN_TRIGGER],
+        ),
+        (
+            "the router's role loses a policy",
+            call(
+                "iam.amazonaws.com",
+                "DetachRolePolicy",
+                admin(),
+                json!({"roleName": SHORT_ROLE, "policyArn": "arn:aws:iam::111122223333:policy/x"}),
+            ),
+            &[OWN_ROLES, CIS_IAM],
+        ),
+        (
+            "the router's log group deleted",
+            call(
+                "logs.amazonaws.com",
+                "DeleteLogGroup",
+                admin(),
+                json!({"logGroupName": "/aws/lambda/acme-security-platform-trailguard-production-eu-central-1/alert-router"}),
+            ),
+            &[OWN_LOGS],
+        ),
+        (
+            "the validator's default log group deleted",
+            call(
+                "logs.amazonaws.com",
+                "DeleteLogGroup",
+                admin(),
+                json!({"logGroupName": format!("/aws/lambda/{SHORT_VALIDATOR}")}),
+            ),
+            &[OWN_LOGS],
+        ),
+        (
+            "the stack deleted by its ID",
+            call(
+                "cloudformation.amazonaws.com",
+                "DeleteStack",
+                admin(),
+                json!({"stackName": LONG_STACK_ID}),
+            ),
+            &["trailguard_stack_changed"],
+        ),
+    ];
+    for (name, record, want) in &cut {
+        let want: BTreeSet<&str> = want.iter().copied().collect();
+        assert_eq!(fired(&both_set, record), want, "{name}, name and resources");
+        let only: BTreeSet<&str> = fired(&resources_set, record);
+        assert_eq!(only, want, "{name}, resources alone");
+        let own = |s: &&str| s.starts_with("trailguard_");
+        let without: BTreeSet<&str> = fired(&prefix_set, record).into_iter().filter(own).collect();
+        // The stack ID and the log groups under the full stack name are
+        // still found by the prefix; every shortened name is not.
+        if !name.contains("stack deleted") && !name.contains("router's log group") {
+            assert!(
+                without.is_empty(),
+                "{name}: the prefix alone found it: {without:?}"
+            );
+        }
+    }
+    // Look-alikes stay quiet: the shortened prefix is not a prefix match,
+    // and a name is matched whole.
+    let quiet = [
+        call(
+            "lambda.amazonaws.com",
+            "DeleteFunction20150331",
+            admin(),
+            json!({"functionName": "acme-security-platform-trai-OrdersApi-1234"}),
+        ),
+        call(
+            "lambda.amazonaws.com",
+            "DeleteFunction20150331",
+            admin(),
+            json!({"functionName": format!("{SHORT_ROUTER}-copy")}),
+        ),
+        call(
+            "sqs.amazonaws.com",
+            "PurgeQueue",
+            admin(),
+            json!({"queueUrl": format!("{SHORT_QUEUE_URL}-dlq")}),
+        ),
+        call(
+            "events.amazonaws.com",
+            "DisableRule",
+            admin(),
+            json!({"name": "acme-security-platform-tr-OrdersNightly-1"}),
+        ),
+        call(
+            "sns.amazonaws.com",
+            "DeleteTopic",
+            admin(),
+            json!({"topicArn": "arn:aws:sns:eu-central-1:111122223333:orders-events"}),
+        ),
+        call(
+            "iam.amazonaws.com",
+            "DeleteRolePolicy",
+            admin(),
+            json!({"roleName": "AlertRouterRole", "policyName": "x"}),
+        ),
+    ];
+    for record in &quiet {
+        let own: BTreeSet<&str> = fired(&both_set, record)
+            .into_iter()
+            .filter(|s| s.starts_with("trailguard_"))
+            .collect();
+        assert!(own.is_empty(), "{record}: {own:?}");
+    }
+    // With resources alone, the stack-name prefix matches nothing (the
+    // placeholder takes MATCHES_NOTHING), not every name.
+    let by_full_prefix = call(
+        "lambda.amazonaws.com",
+        "DeleteFunction20150331",
+        admin(),
+        json!({"functionName": format!("{LONG_STACK}-X")}),
+    );
+    assert!(fired(&resources_set, &by_full_prefix).is_empty());
+    assert_eq!(
+        fired(&both_set, &by_full_prefix),
+        BTreeSet::from([OWN_FUNCTION])
+    );
 }
 
 #[test]
