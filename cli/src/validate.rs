@@ -78,8 +78,8 @@ impl Progress for Bar {
     }
 }
 
-/// Runs the command; the exit status is 0 (all valid), 1 (something invalid)
-/// or 2 (could not run).
+/// Runs the command; the exit status is 0 (all valid), 1 (something invalid,
+/// or a chain silent where digests were due) or 2 (could not run).
 pub async fn run(args: Args) -> ExitCode {
     let env = |k: &str| std::env::var(k).ok();
     let mut cfg = match trailguard::config::validator_from(env) {
@@ -118,8 +118,10 @@ pub async fn run(args: Args) -> ExitCode {
     let bar = ProgressBar::new(0);
     if std::io::stderr().is_terminal() {
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos}/{len} files checked {wide_bar} {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} {pos}/{len} files checked {wide_bar} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -141,11 +143,88 @@ pub async fn run(args: Args) -> ExitCode {
         eprintln!("trailguard: cannot write output: {e}");
         return ExitCode::from(CANNOT_RUN);
     }
-    if report.any_invalid() {
+    if report.failed() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `2026-01-15T10:00Z`: short enough for a table.
+fn short(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%MZ").to_string()
+}
+
+/// The per-chain table and each coverage finding (to standard error).
+fn print_chains(
+    out: &mut impl Write,
+    err: &mut impl Write,
+    report: &RangeReport,
+    verbose: bool,
+) -> std::io::Result<()> {
+    let show_table =
+        verbose || report.chains.len() > 1 || report.chains.iter().any(|c| !c.gaps.is_empty());
+    for c in &report.chains {
+        for g in c.findings() {
+            writeln!(
+                err,
+                "COVERAGE GAP: {} from {} to {}: {}\n",
+                c.label(),
+                display_time(g.from),
+                display_time(g.to),
+                g.reason
+            )?;
+        }
+    }
+    if !show_table {
+        return Ok(());
+    }
+    let width = report
+        .chains
+        .iter()
+        .map(|c| c.label().len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    writeln!(
+        out,
+        "\n{:width$}  {:>11}  {:>7}  {:>6}  {:>7}  gaps",
+        "chain", "hours", "digests", "logs", "invalid"
+    )?;
+    for c in &report.chains {
+        let gaps: Vec<String> = c
+            .gaps
+            .iter()
+            .map(|g| {
+                format!(
+                    "{}..{} {}{}",
+                    short(g.from),
+                    short(g.to),
+                    g.reason,
+                    if g.finding { " [FINDING]" } else { "" }
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "{:width$}  {:>11}  {:>7}  {:>6}  {:>7}  {}",
+            c.label(),
+            format!("{}/{}", c.hours_covered, c.hours_due),
+            c.digests,
+            c.logs,
+            c.invalid,
+            if gaps.is_empty() {
+                "-".to_string()
+            } else {
+                gaps.join("; ")
+            }
+        )?;
+    }
+    let findings = report.coverage_findings();
+    if findings > 0 {
+        write!(out, "\n{findings} coverage gap(s) INVALID")?;
+    }
+    Ok(())
 }
 
 fn print_text(args: &Args, req: &RangeRequest, report: &RangeReport) -> std::io::Result<()> {
@@ -196,6 +275,8 @@ fn print_text(args: &Args, req: &RangeRequest, report: &RangeReport) -> std::io:
     if io > 0 {
         write!(out, "\n{io} unrecognised object(s) INVALID")?;
     }
+    writeln!(out)?;
+    print_chains(&mut out, &mut err, report, args.verbose)?;
     writeln!(out, "\n")?;
     Ok(())
 }
@@ -223,6 +304,9 @@ fn print_json(report: &RangeReport) -> std::io::Result<()> {
     for n in &report.notices {
         writeln!(out, "{}", json!({"notice": n}))?;
     }
+    for c in &report.chains {
+        writeln!(out, "{}", json!({"chain": c}))?;
+    }
     let count = |kind, backfill| {
         let (v, i) = report.counts(kind, backfill);
         json!({"valid": v, "invalid": i})
@@ -236,7 +320,10 @@ fn print_json(report: &RangeReport) -> std::io::Result<()> {
             "regions": report.regions,
             "found_start": report.found_start.map(display_time),
             "found_end": report.found_end.map(display_time),
-            "valid": !report.any_invalid(),
+            "organization_id": report.organization_id,
+            "chains": report.chains.len(),
+            "coverage_findings": report.coverage_findings(),
+            "valid": !report.failed(),
         }
     });
     writeln!(out, "{summary}")

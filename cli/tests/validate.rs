@@ -327,12 +327,22 @@ async fn json_output_has_a_line_per_file_and_a_summary() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 17);
+    assert_eq!(lines.len(), 18);
     assert!(lines[..16]
         .iter()
         .all(|l| l["status"] == "valid" && l["bucket"] == c.spec.bucket));
-    assert_eq!(lines[16]["summary"]["log_files"]["valid"], 12);
-    assert_eq!(lines[16]["summary"]["valid"], true);
+    // One line per chain: the hours it proves, and no gap.
+    let chain = &lines[16]["chain"];
+    assert_eq!(chain["account"], c.spec.account);
+    assert_eq!(chain["region"], "us-east-1");
+    assert_eq!(chain["hours_covered"], 4.0);
+    assert_eq!(chain["digests"], 4);
+    assert_eq!(chain["logs"], 12);
+    assert_eq!(chain["gaps"], serde_json::json!([]));
+    assert_eq!(lines[17]["summary"]["log_files"]["valid"], 12);
+    assert_eq!(lines[17]["summary"]["chains"], 1);
+    assert_eq!(lines[17]["summary"]["coverage_findings"], 0);
+    assert_eq!(lines[17]["summary"]["valid"], true);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -110,13 +110,58 @@ pub struct TrailLocation {
     pub home_region: String,
 }
 
-/// CloudTrail's `DescribeTrails`, as far as finding a trail's bucket goes.
+/// What `GetTrailStatus` says about when a trail logged: enough to tell
+/// whether a stretch without digests is explained by logging being off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TrailActivity {
+    /// `IsLogging`.
+    pub is_logging: bool,
+    /// `StartLoggingTime`: the most recent start.
+    pub started: Option<DateTime<Utc>>,
+    /// `StopLoggingTime`: the most recent stop.
+    pub stopped: Option<DateTime<Utc>>,
+}
+
+impl TrailActivity {
+    /// Why logging was off for all of `[from, to]`, when the status shows
+    /// it: the trail is stopped and was stopped by `from`, or its most
+    /// recent stop and restart enclose the stretch. The status keeps only
+    /// the latest stop and start, so an earlier off period is not known:
+    /// such a stretch stays unexplained (a finding), which is the loud side.
+    pub fn off_during(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<String> {
+        let to = to.max(from);
+        let t = |d: DateTime<Utc>| d.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        match (self.is_logging, self.stopped, self.started) {
+            (false, Some(s), _) if s <= from => {
+                Some(format!("logging has been stopped since {}", t(s)))
+            }
+            (false, None, None) => Some("the trail has never logged".to_string()),
+            (true, Some(s), Some(st)) if st > s && s <= from && to <= st => {
+                Some(format!("logging was stopped from {} to {}", t(s), t(st)))
+            }
+            (true, _, Some(st)) if to <= st && self.stopped.is_none() => {
+                Some(format!("logging started at {}", t(st)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// CloudTrail's `DescribeTrails`, as far as finding a trail's bucket goes,
+/// and `GetTrailStatus`, as far as knowing when it logged.
 pub trait Trails: Send + Sync {
     /// Describes the trail with this ARN; `None` when there is none.
     fn locate(
         &self,
         arn: &str,
     ) -> impl Future<Output = Result<Option<TrailLocation>, PortError>> + Send;
+
+    /// When the trail logged; `None` when CloudTrail does not know the
+    /// trail (validating a copy, or a bucket named by hand).
+    fn activity(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<TrailActivity>, PortError>> + Send;
 }
 
 /// A small object the watchdog owns, for its alert state.
@@ -172,5 +217,12 @@ impl<T: Trails> Trails for std::sync::Arc<T> {
         arn: &str,
     ) -> impl Future<Output = Result<Option<TrailLocation>, PortError>> + Send {
         (**self).locate(arn)
+    }
+
+    fn activity(
+        &self,
+        arn: &str,
+    ) -> impl Future<Output = Result<Option<TrailActivity>, PortError>> + Send {
+        (**self).activity(arn)
     }
 }

@@ -9,7 +9,7 @@ use aws_sdk_cloudtrail::Client;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::error::port_error;
-use crate::ports::{PortError, PublicKey, PublicKeys, TrailLocation, Trails};
+use crate::ports::{PortError, PublicKey, PublicKeys, TrailActivity, TrailLocation, Trails};
 
 /// CloudTrail clients, one per region on demand: a digest's public key is
 /// asked of the region that delivered it (each region signs with its own
@@ -121,5 +121,32 @@ impl Trails for CloudTrailApi {
                     home_region: t.home_region().unwrap_or(region).to_string(),
                 })
             }))
+    }
+
+    async fn activity(&self, arn: &str) -> Result<Option<TrailActivity>, PortError> {
+        use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusError;
+        let region = arn.split(':').nth(3).unwrap_or_default();
+        match self
+            .client(region)
+            .get_trail_status()
+            .name(arn)
+            .send()
+            .await
+        {
+            Ok(s) => Ok(Some(TrailActivity {
+                is_logging: s.is_logging().unwrap_or(false),
+                started: from_sdk(s.start_logging_time()),
+                stopped: from_sdk(s.stop_logging_time()),
+            })),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(GetTrailStatusError::TrailNotFoundException(_))
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(port_error("GetTrailStatus", arn, &e)),
+        }
     }
 }

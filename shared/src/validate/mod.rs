@@ -9,6 +9,7 @@
 
 mod arrivals;
 mod common;
+pub mod coverage;
 mod keycache;
 mod object;
 mod range;

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::{stream, StreamExt};
 
 use super::common::{self, CheckedDigest};
+use super::coverage::{self, ChainInput, ChainSummary, Span, Window};
 use super::object::days;
 use super::KeyCache;
 use crate::cloudtrail::digest::DigestLogFile;
@@ -21,7 +22,7 @@ use crate::cloudtrail::keys::{self, classify, DigestKey, Location, ObjectKind};
 use crate::config::ValidatorConfig;
 use crate::integrity::chain::{digests_in_gap, ParsedDigest};
 use crate::integrity::verdict::{FileKind, Reason, Verdict};
-use crate::ports::{ObjectStore, PortError, PublicKeys, Trails};
+use crate::ports::{ObjectStore, PortError, PublicKeys, TrailActivity, Trails};
 
 /// What to validate.
 #[derive(Debug, Clone)]
@@ -94,6 +95,12 @@ pub struct RangeReport {
     pub found_end: Option<DateTime<Utc>>,
     /// The regions whose chains were validated.
     pub regions: Vec<String>,
+    /// The organization folder validated, for an organization trail.
+    pub organization_id: Option<String>,
+    /// One row per chain (account × region), in account then region order.
+    pub chains: Vec<ChainSummary>,
+    /// What GetTrailStatus said, when CloudTrail knows the trail.
+    pub activity: Option<TrailActivity>,
 }
 
 impl RangeReport {
@@ -111,7 +118,25 @@ impl RangeReport {
     pub fn any_invalid(&self) -> bool {
         self.verdicts.iter().any(|v| !v.is_valid())
     }
+
+    /// How many coverage gaps are findings (a chain silent while it should
+    /// deliver: see [`coverage`]).
+    pub fn coverage_findings(&self) -> usize {
+        self.chains.iter().map(|c| c.findings().count()).sum()
+    }
+
+    /// Whether the run found anything wrong: an invalid file or a gap that
+    /// is a finding. Checking nothing where digests were due is a gap.
+    pub fn failed(&self) -> bool {
+        self.any_invalid() || self.coverage_findings() > 0
+    }
 }
+
+/// Chains validated at once: each fetches up to `ValidatorConfig::concurrency`
+/// objects at a time.
+const CHAINS_AT_ONCE: usize = 4;
+/// Folder listings made at once.
+const LISTINGS_AT_ONCE: usize = 16;
 
 struct TrailArn {
     region: String,
@@ -134,7 +159,8 @@ fn parse_arn(arn: &str) -> Option<TrailArn> {
     })
 }
 
-/// Validates a trail's digests and log files over a date range.
+/// Validates a trail's digests and log files over a date range: every
+/// chain (account × region) of the trail, or of the accounts asked for.
 pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
     store: &S,
     keys: &KeyCache<K>,
@@ -147,39 +173,33 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
     if req.start > req.end {
         return Err(RangeError::BadRange);
     }
-    let (bucket, prefix) = match &req.bucket {
-        Some(b) => (b.clone(), req.prefix.clone()),
+    let (bucket, prefix, organization_trail) = match &req.bucket {
+        Some(b) => (b.clone(), req.prefix.clone(), false),
         None => {
             let t = trails
                 .locate(&req.trail_arn)
                 .await?
                 .ok_or_else(|| RangeError::TrailNotFound(req.trail_arn.clone()))?;
-            (t.bucket, req.prefix.clone().or(t.prefix))
+            (
+                t.bucket,
+                req.prefix.clone().or(t.prefix),
+                t.is_organization_trail,
+            )
         }
     };
-    let account = req
-        .account_id
-        .clone()
-        .unwrap_or_else(|| arn.account.clone());
-    let org_id = match &req.organization_id {
-        Some(o) => Some(o.clone()),
-        None => find_org(store, &bucket, prefix.as_deref(), &account).await?,
-    };
-    let root = keys::account_root(prefix.as_deref(), org_id.as_deref(), &account);
-    let mut regions: Vec<String> = store
-        .list_folders(&bucket, &keys::digest_regions_prefix(&root))
-        .await?
-        .into_iter()
-        .filter_map(|f| {
-            f.trim_end_matches('/')
-                .rsplit('/')
-                .next()
-                .map(str::to_string)
-        })
-        .filter(|r| keys::is_region(r))
-        .filter(|r| req.regions.is_empty() || req.regions.contains(r))
-        .collect();
+    let chains = discover(
+        store,
+        &bucket,
+        prefix.as_deref(),
+        req,
+        &arn.account,
+        organization_trail,
+        cfg,
+    )
+    .await?;
+    let mut regions: Vec<String> = chains.iter().filter_map(|c| c.region.clone()).collect();
     regions.sort();
+    regions.dedup();
     // One ListPublicKeys call per region covers the whole range, as the AWS
     // CLI does for its one region: each region signs its digests with its
     // own keys (KeyCache).
@@ -193,6 +213,9 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
             tracing::warn!(%region, error = %e, "ListPublicKeys failed; asked again per digest");
         }
     }
+    let one_account = chains
+        .iter()
+        .all(|c| chains.first().is_some_and(|f| f.account == c.account));
     let run = Run {
         store,
         keys,
@@ -200,17 +223,187 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         req,
         arn: &arn,
         bucket: &bucket,
-        root: &root,
         progress,
     };
+    let outcomes: Vec<Result<ChainOutcome, PortError>> = stream::iter(&chains)
+        .map(|c| run.chain(c, one_account))
+        .buffered(CHAINS_AT_ONCE)
+        .collect()
+        .await;
     let mut report = RangeReport {
-        regions: regions.clone(),
+        regions,
+        organization_id: chains.first().and_then(|c| c.org_id.clone()),
         ..RangeReport::default()
     };
-    for region in &regions {
-        run.region(region, &mut report).await?;
+    let mut inputs = Vec::new();
+    for o in outcomes {
+        let o = o?;
+        report.verdicts.extend(o.verdicts);
+        report.notices.extend(o.notices);
+        if let Some(t) = o.found_start {
+            report.found_start = Some(report.found_start.map_or(t, |f| f.min(t)));
+        }
+        if let Some(t) = o.found_end {
+            report.found_end = Some(report.found_end.map_or(t, |f| f.max(t)));
+        }
+        inputs.push(o.input);
     }
+    // Only to explain a silence; without it a silence stays a finding.
+    report.activity = match trails.activity(&req.trail_arn).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "GetTrailStatus failed; silences are not explained");
+            None
+        }
+    };
+    let span = Span {
+        start: req.start,
+        end: req.end,
+        now: req.now,
+        slack: cfg.boundary,
+    };
+    report.chains = coverage::assess(&inputs, span, report.activity.as_ref());
     Ok(report)
+}
+
+/// One chain to validate: an account's digests from one region.
+#[derive(Debug, Clone)]
+struct Chain {
+    account: String,
+    /// `None`: an expected account with no folder at all.
+    region: Option<String>,
+    org_id: Option<String>,
+    /// `[PREFIX/]AWSLogs/[O-ID/]ACCOUNT/`.
+    root: String,
+}
+
+/// The chains to validate. An organization trail (its organization named,
+/// found in the bucket, or the trail described as one) without an account
+/// asked for: every account folder under `AWSLogs/O-ID/`, each with every
+/// region that has digests, plus each expected account
+/// (`TRAILGUARD_EXPECTED_ACCOUNTS`) that has no folder at all.
+async fn discover<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    prefix: Option<&str>,
+    req: &RangeRequest,
+    arn_account: &str,
+    organization_trail: bool,
+    cfg: &ValidatorConfig,
+) -> Result<Vec<Chain>, PortError> {
+    let account = req
+        .account_id
+        .clone()
+        .unwrap_or_else(|| arn_account.to_string());
+    let org_id = match &req.organization_id {
+        Some(o) => Some(o.clone()),
+        None => match find_org(store, bucket, prefix, &account).await? {
+            Some(o) => Some(o),
+            None if organization_trail => only_org(store, bucket, prefix).await?,
+            None => None,
+        },
+    };
+    let mut accounts: Vec<String> = match (&req.account_id, &org_id) {
+        (None, Some(o)) => {
+            let root = keys::account_root(prefix, Some(o), &account);
+            let base = root
+                .trim_end_matches('/')
+                .trim_end_matches(account.as_str());
+            let mut found: Vec<String> = store
+                .list_folders(bucket, base)
+                .await?
+                .iter()
+                .map(|f| last_segment(f))
+                .filter(|a| keys::is_account(a))
+                .collect();
+            for expected in &cfg.expect.accounts {
+                if !found.contains(expected) {
+                    found.push(expected.clone());
+                }
+            }
+            if found.is_empty() {
+                // No account delivered: the trail's own account stands for
+                // them, so the silence is assessed.
+                found.push(account.clone());
+            }
+            found
+        }
+        _ => vec![account],
+    };
+    accounts.sort();
+    accounts.dedup();
+    let listed: Vec<Result<Vec<Chain>, PortError>> = stream::iter(accounts)
+        .map(|account| {
+            let org_id = org_id.clone();
+            async move {
+                let root = keys::account_root(prefix, org_id.as_deref(), &account);
+                let mut regions: Vec<String> = store
+                    .list_folders(bucket, &keys::digest_regions_prefix(&root))
+                    .await?
+                    .iter()
+                    .map(|f| last_segment(f))
+                    .filter(|r| keys::is_region(r))
+                    .filter(|r| req.regions.is_empty() || req.regions.contains(r))
+                    .collect();
+                regions.sort();
+                let chain = |region: Option<String>| Chain {
+                    account: account.clone(),
+                    region,
+                    org_id: org_id.clone(),
+                    root: root.clone(),
+                };
+                Ok(if regions.is_empty() {
+                    // Nothing delivered: a chain with no digests, so the
+                    // silence is assessed, never skipped.
+                    vec![chain(req.regions.first().cloned())]
+                } else {
+                    regions.into_iter().map(|r| chain(Some(r))).collect()
+                })
+            }
+        })
+        .buffered(LISTINGS_AT_ONCE)
+        .collect()
+        .await;
+    let mut chains = Vec::new();
+    for l in listed {
+        chains.extend(l?);
+    }
+    Ok(chains)
+}
+
+/// The last segment of a folder key (`a/b/c/` is `c`).
+fn last_segment(folder: &str) -> String {
+    folder
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The organization folder of an organization trail whose own account has
+/// no folder: the only `o-…` folder under `AWSLogs/`, if there is exactly
+/// one (with several, the caller must say which).
+async fn only_org<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    prefix: Option<&str>,
+) -> Result<Option<String>, PortError> {
+    let base = match prefix.filter(|p| !p.is_empty()) {
+        Some(p) => format!("{}/AWSLogs/", p.trim_end_matches('/')),
+        None => "AWSLogs/".to_string(),
+    };
+    let orgs: Vec<String> = store
+        .list_folders(bucket, &base)
+        .await?
+        .iter()
+        .map(|f| last_segment(f))
+        .filter(|n| keys::is_org_id(n))
+        .collect();
+    Ok(match orgs.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    })
 }
 
 /// Finds the organization folder holding `account`, for an organization trail.
@@ -255,7 +448,6 @@ struct Run<'a, S, K> {
     req: &'a RangeRequest,
     arn: &'a TrailArn,
     bucket: &'a str,
-    root: &'a str,
     progress: &'a dyn Progress,
 }
 
@@ -264,9 +456,67 @@ struct Listed {
     dkey: DigestKey,
 }
 
+/// One chain's part of the report.
+struct ChainOutcome {
+    verdicts: Vec<Verdict>,
+    notices: Vec<String>,
+    found_start: Option<DateTime<Utc>>,
+    found_end: Option<DateTime<Utc>>,
+    input: ChainInput,
+}
+
+/// Where one chain's digests and logs are.
+struct Folder<'a> {
+    root: &'a str,
+    region: &'a str,
+    /// How notices name the chain: the region, or `ACCOUNT/REGION` when
+    /// several accounts are validated.
+    label: String,
+}
+
 impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
-    async fn region(&self, region: &str, report: &mut RangeReport) -> Result<(), PortError> {
-        let (digests, strays) = self.list_digests(region).await?;
+    /// Validates one chain; a chain without a folder has no verdicts and
+    /// no windows, and its silence is assessed by [`coverage`].
+    async fn chain(&self, c: &Chain, one_account: bool) -> Result<ChainOutcome, PortError> {
+        let mut report = RangeReport::default();
+        let mut windows = Vec::new();
+        if let Some(region) = &c.region {
+            let folder = Folder {
+                root: &c.root,
+                region,
+                label: if one_account {
+                    region.clone()
+                } else {
+                    format!("{}/{region}", c.account)
+                },
+            };
+            self.region(&folder, &mut report, &mut windows).await?;
+        }
+        let count = |kind: FileKind| report.verdicts.iter().filter(|v| v.kind == kind).count();
+        let input = ChainInput {
+            account: c.account.clone(),
+            region: c.region.clone(),
+            windows,
+            digests: count(FileKind::Digest),
+            logs: count(FileKind::Log),
+            invalid: report.verdicts.iter().filter(|v| !v.is_valid()).count(),
+        };
+        Ok(ChainOutcome {
+            verdicts: report.verdicts,
+            notices: report.notices,
+            found_start: report.found_start,
+            found_end: report.found_end,
+            input,
+        })
+    }
+
+    async fn region(
+        &self,
+        folder: &Folder<'_>,
+        report: &mut RangeReport,
+        windows: &mut Vec<Window>,
+    ) -> Result<(), PortError> {
+        let (digests, strays) = self.list_digests(folder).await?;
         report.verdicts.extend(common::stray(self.bucket, &strays));
         self.progress.add(digests.len() as u64);
         let checked: Vec<Result<CheckedDigest, PortError>> = stream::iter(&digests)
@@ -294,8 +544,19 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         let mut order: Vec<&(&Listed, CheckedDigest)> = by_key.values().collect();
         order.sort_by_key(|(d, _)| (d.dkey.backfill, std::cmp::Reverse(d.dkey.timestamp)));
 
+        windows.extend(
+            by_key
+                .values()
+                .filter(|(d, _)| !d.dkey.backfill)
+                .filter_map(|(_, c)| c.parsed.as_ref().or(c.unverified.as_ref()))
+                .map(|p| Window {
+                    start: p.start,
+                    end: p.end,
+                    starts_chain: p.digest.previous().is_none(),
+                }),
+        );
         let mut chain_verdicts = Vec::new();
-        self.walk_chain(region, &by_key, &mut chain_verdicts, &mut report.notices)
+        self.walk_chain(folder, &by_key, &mut chain_verdicts, &mut report.notices)
             .await?;
 
         // Log files of valid digests, hashed once each.
@@ -339,30 +600,32 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 report.found_end = Some(report.found_end.map_or(e, |f| f.max(e)));
             }
         }
-        self.check_unlisted(region, &by_key, report).await
+        self.check_unlisted(folder, &by_key, report).await
     }
 
     /// The trail's digest keys in the range, and stray objects found among them.
-    async fn list_digests(&self, region: &str) -> Result<(Vec<Listed>, Vec<String>), PortError> {
+    async fn list_digests(
+        &self,
+        folder: &Folder<'_>,
+    ) -> Result<(Vec<Listed>, Vec<String>), PortError> {
         // Digests are named by delivery time; the CLI takes one hour past the
         // end for logs that spilled over.
         let last = self.req.end + Duration::hours(1);
         let mut found = Vec::new();
         let mut strays = Vec::new();
-        for day in days(self.req.start.date_naive(), last.date_naive()) {
-            let prefix = keys::digest_day_prefix(self.root, region, day);
-            for key in self.store.list(self.bucket, &prefix, None).await? {
-                match classify(&key) {
-                    ObjectKind::Digest(dkey) => {
-                        let ours =
-                            dkey.trail_name == self.arn.name && dkey.home_region == self.arn.region;
-                        if ours && dkey.timestamp >= self.req.start && dkey.timestamp <= last {
-                            found.push(Listed { key, dkey });
-                        }
+        let prefixes = days(self.req.start.date_naive(), last.date_naive())
+            .map(|day| keys::digest_day_prefix(folder.root, folder.region, day));
+        for key in self.list_all(prefixes).await? {
+            match classify(&key) {
+                ObjectKind::Digest(dkey) => {
+                    let ours =
+                        dkey.trail_name == self.arn.name && dkey.home_region == self.arn.region;
+                    if ours && dkey.timestamp >= self.req.start && dkey.timestamp <= last {
+                        found.push(Listed { key, dkey });
                     }
-                    ObjectKind::Unrecognised { .. } => strays.push(key),
-                    _ => {}
                 }
+                ObjectKind::Unrecognised { .. } => strays.push(key),
+                _ => {}
             }
         }
         Ok((found, strays))
@@ -372,7 +635,7 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
     /// digests (every one of a run), and gaps where a chain restarts.
     async fn walk_chain(
         &self,
-        region: &str,
+        folder: &Folder<'_>,
         by_key: &BTreeMap<&str, (&Listed, CheckedDigest)>,
         verdicts: &mut Vec<Verdict>,
         notices: &mut Vec<String>,
@@ -396,9 +659,10 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                     if let Some((e, ec)) = earlier {
                         let from = ec.parsed.as_ref().map_or(e.dkey.timestamp, |p| p.end);
                         notices.push(format!(
-                            "No log files were delivered by CloudTrail between {} and {} ({region})",
+                            "No log files were delivered by CloudTrail between {} and {} ({})",
                             display(from),
-                            display(cur.start)
+                            display(cur.start),
+                            folder.label
                         ));
                     }
                 }
@@ -429,7 +693,7 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                     ));
                     if matches!(prev, Err(Reason::NotFound)) {
                         verdicts.extend(self.more_missing(
-                            region,
+                            folder.region,
                             cur,
                             earlier.copied(),
                             &referenced,
@@ -497,7 +761,7 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
     /// last digest are pending, or invalid once their digest is overdue.
     async fn check_unlisted(
         &self,
-        region: &str,
+        folder: &Folder<'_>,
         by_key: &BTreeMap<&str, (&Listed, CheckedDigest)>,
         report: &mut RangeReport,
     ) -> Result<(), PortError> {
@@ -513,11 +777,9 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         };
         let from = first.max(self.req.start);
         let to = (last - self.cfg.boundary).min(self.req.end);
-        let mut candidates = Vec::new();
-        for day in days(self.req.start.date_naive(), self.req.end.date_naive()) {
-            let prefix = keys::log_day_prefix(self.root, region, day);
-            candidates.extend(self.store.list(self.bucket, &prefix, None).await?);
-        }
+        let prefixes = days(self.req.start.date_naive(), self.req.end.date_naive())
+            .map(|day| keys::log_day_prefix(folder.root, folder.region, day));
+        let candidates = self.list_all(prefixes).await?;
         let listed: HashSet<&str> = parsed
             .iter()
             .flat_map(|p| p.digest.log_files.iter())
@@ -562,11 +824,29 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         }
         if pending > 0 {
             report.notices.push(format!(
-                "{pending} log file(s) in {region} after {} are not yet covered by a digest",
+                "{pending} log file(s) in {} after {} are not yet covered by a digest",
+                folder.label,
                 display(to)
             ));
         }
         Ok(())
+    }
+
+    /// Every key under each prefix, listed concurrently, in prefix order.
+    async fn list_all(
+        &self,
+        prefixes: impl Iterator<Item = String>,
+    ) -> Result<Vec<String>, PortError> {
+        let pages: Vec<Result<Vec<String>, PortError>> = stream::iter(prefixes)
+            .map(|p| async move { self.store.list(self.bucket, &p, None).await })
+            .buffered(LISTINGS_AT_ONCE)
+            .collect()
+            .await;
+        let mut out = Vec::new();
+        for p in pages {
+            out.extend(p?);
+        }
+        Ok(out)
     }
 }
 
