@@ -2,6 +2,8 @@
 //! Lambda functions. Region, endpoint and credentials come from the standard
 //! AWS environment, so it runs unchanged against the local emulator.
 
+mod export;
+mod offline;
 mod rulescmd;
 mod rulesopt;
 mod scan;
@@ -25,6 +27,9 @@ enum Command {
     /// Validate a trail's digests and log files over a date range (a superset
     /// of `aws cloudtrail validate-logs`, with the same flags and line forms).
     Validate(validate::Args),
+    /// Copy a range of a trail to a folder with its signatures, listings and
+    /// public keys, for `validate --from-dir` without access to the account.
+    Export(export::Args),
     /// Run the detection rules (built-ins plus yours) over CloudTrail files:
     /// log files, JSON arrays or lines of records, CloudWatch Logs events.
     Scan(scan::Args),
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Validate(args) => validate::run(args).await,
+            Command::Export(args) => export::run(args).await,
             Command::Scan(args) => scan::run(args).await,
             Command::Rules(cmd) => rulescmd::run(cmd).await,
             Command::Watchdog(args) => watchdog::run(args).await,

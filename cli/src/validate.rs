@@ -7,48 +7,109 @@ use std::process::ExitCode;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use std::path::PathBuf;
+
 use trailguard::aws::{load_config, CloudTrailApi, S3Store};
 use trailguard::integrity::verdict::{FileKind, Verdict};
-use trailguard::validate::{self, display_time, KeyCache, Progress, RangeReport, RangeRequest};
+use trailguard::ports::{ObjectStore, PublicKeys, Trails};
+use trailguard::validate::{
+    self, display_time, KeyCache, Progress, RangeReport, RangeRequest, ValidatorConfig,
+};
 
+use crate::offline::{DirStore, FileKeys, Manifest};
 use crate::{Output, CANNOT_RUN};
 
-/// Flags of `aws cloudtrail validate-logs`, and a few more.
-#[derive(clap::Args)]
-pub struct Args {
-    /// ARN of the trail to validate.
+/// Which trail, range, accounts and regions: the flags of `aws cloudtrail
+/// validate-logs`, and a few more. Shared by `validate` and `export`.
+#[derive(clap::Args, Clone)]
+pub struct Selection {
+    /// ARN of the trail to validate (with --from-dir: the copy's).
     #[arg(long)]
-    trail_arn: String,
+    pub trail_arn: Option<String>,
     /// Validate files delivered on or after this UTC time (e.g. 2026-01-15T00:00:00Z).
     #[arg(long, value_parser = parse_time)]
-    start_time: DateTime<Utc>,
+    pub start_time: Option<DateTime<Utc>>,
     /// Validate files delivered on or before this UTC time (default: now).
     #[arg(long, value_parser = parse_time)]
-    end_time: Option<DateTime<Utc>>,
+    pub end_time: Option<DateTime<Utc>>,
     /// The bucket holding the digests, when not the trail's current bucket.
     #[arg(long)]
-    s3_bucket: Option<String>,
+    pub s3_bucket: Option<String>,
     /// The key prefix, when not the trail's current prefix.
     #[arg(long)]
-    s3_prefix: Option<String>,
-    /// The account whose logs to validate (organization trails).
+    pub s3_prefix: Option<String>,
+    /// Only this account's chains (organization trails; default: every account).
     #[arg(long)]
-    account_id: Option<String>,
+    pub account_id: Option<String>,
     /// The organization ID of an organization trail (found in the bucket when omitted).
     #[arg(long)]
-    organization_id: Option<String>,
+    pub organization_id: Option<String>,
     /// Validate only this region's chain (repeatable; default: every region with digests).
     #[arg(long = "region", value_name = "REGION")]
-    regions: Vec<String>,
+    pub regions: Vec<String>,
+    /// How many files to fetch and hash at once.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub jobs: u16,
+}
+
+impl Selection {
+    /// The request, with `fallback` (a copy's manifest) for what is not given.
+    pub fn request(&self, fallback: Option<&Manifest>) -> Result<RangeRequest, String> {
+        let trail_arn = self
+            .trail_arn
+            .clone()
+            .or_else(|| fallback.map(|m| m.trail_arn.clone()))
+            .ok_or("--trail-arn is required")?;
+        let start = self
+            .start_time
+            .or_else(|| fallback.map(|m| m.start))
+            .ok_or("--start-time is required")?;
+        let end = self
+            .end_time
+            .or_else(|| fallback.map(|m| m.end))
+            .unwrap_or_else(Utc::now);
+        let or = |given: &Option<String>, copy: Option<&Option<String>>| {
+            given.clone().or_else(|| copy.cloned().flatten())
+        };
+        Ok(RangeRequest {
+            trail_arn,
+            start,
+            end,
+            bucket: or(
+                &self.s3_bucket,
+                fallback.map(|m| Some(m.bucket.clone())).as_ref(),
+            ),
+            prefix: or(&self.s3_prefix, fallback.map(|m| &m.prefix)),
+            account_id: or(&self.account_id, fallback.map(|m| &m.account_id)),
+            organization_id: or(&self.organization_id, fallback.map(|m| &m.organization_id)),
+            regions: if self.regions.is_empty() {
+                fallback.map(|m| m.regions.clone()).unwrap_or_default()
+            } else {
+                self.regions.clone()
+            },
+            now: Utc::now(),
+        })
+    }
+}
+
+/// `validate`'s flags.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    sel: Selection,
+    /// Validate a copy made by `trailguard export` instead of S3.
+    #[arg(long, value_name = "DIR")]
+    from_dir: Option<PathBuf>,
+    /// CloudTrail's public keys, as `aws cloudtrail list-public-keys` prints
+    /// them (repeatable; default: ListPublicKeys).
+    #[arg(long = "public-keys", value_name = "FILE")]
+    public_keys: Vec<PathBuf>,
     /// Print valid files too.
     #[arg(long)]
     verbose: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     output: Output,
-    /// How many files to fetch and hash at once.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
-    jobs: u16,
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
@@ -67,7 +128,8 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("cannot parse {s:?} as a UTC time (example: 2026-01-15T00:00:00Z)"))
 }
 
-struct Bar(ProgressBar);
+/// indicatif's bar as the validation's progress.
+pub struct Bar(pub ProgressBar);
 
 impl Progress for Bar {
     fn add(&self, files: u64) {
@@ -81,40 +143,93 @@ impl Progress for Bar {
 /// Runs the command; the exit status is 0 (all valid), 1 (something invalid,
 /// or a chain silent where digests were due) or 2 (could not run).
 pub async fn run(args: Args) -> ExitCode {
-    let env = |k: &str| std::env::var(k).ok();
-    let mut cfg = match trailguard::config::validator_from(env) {
+    let mut cfg = match trailguard::config::validator_from(|k: &str| std::env::var(k).ok()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("trailguard: {e}");
-            return ExitCode::from(CANNOT_RUN);
+        Err(e) => return cannot_run(e),
+    };
+    cfg.concurrency = args.sel.jobs as usize;
+    let copy = match args.from_dir.as_deref().map(DirStore::open).transpose() {
+        Ok(c) => c,
+        Err(e) => return cannot_run(e),
+    };
+    let req = match args.sel.request(copy.as_ref().map(DirStore::manifest)) {
+        Ok(r) => r,
+        Err(e) => return cannot_run(e),
+    };
+    let files = if args.public_keys.is_empty() {
+        None
+    } else {
+        match FileKeys::read(&args.public_keys) {
+            Ok(k) => Some(KeyCache::new(k)),
+            Err(e) => return cannot_run(e),
         }
     };
-    cfg.concurrency = args.jobs as usize;
-    let end = args.end_time.unwrap_or_else(Utc::now);
-    let req = RangeRequest {
-        trail_arn: args.trail_arn.clone(),
-        start: args.start_time,
-        end,
-        bucket: args.s3_bucket.clone(),
-        prefix: args.s3_prefix.clone(),
-        account_id: args.account_id.clone(),
-        organization_id: args.organization_id.clone(),
-        regions: args.regions.clone(),
-        now: Utc::now(),
+    // AWS is asked only for what the copy and the files do not give.
+    let sdk = if copy.is_none() || files.is_none() {
+        Some(load_config().await)
+    } else {
+        None
     };
-    let sdk = load_config().await;
-    let store = S3Store::new(&sdk);
-    // One set of CloudTrail clients for both the trail lookup and the keys.
-    let ct = std::sync::Arc::new(CloudTrailApi::new(&sdk));
-    let keys = KeyCache::new(ct.clone());
+    let ct = sdk
+        .as_ref()
+        .map(|s| std::sync::Arc::new(CloudTrailApi::new(s)));
+    let api_keys = ct.clone().map(KeyCache::new);
+    let result = match (&copy, &files, &api_keys, &ct) {
+        (Some(dir), Some(keys), _, _) => check(&args, &req, &cfg, dir, keys, dir).await,
+        (Some(dir), None, Some(keys), _) => check(&args, &req, &cfg, dir, keys, dir).await,
+        (None, Some(keys), _, Some(ct)) => {
+            let store = S3Store::new(sdk.as_ref().expect("loaded with the clients"));
+            check(&args, &req, &cfg, &store, keys, ct).await
+        }
+        (None, None, Some(keys), Some(ct)) => {
+            let store = S3Store::new(sdk.as_ref().expect("loaded with the clients"));
+            check(&args, &req, &cfg, &store, keys, ct).await
+        }
+        _ => Err("no source of objects or keys".to_string()),
+    };
+    match result {
+        Ok(report) if report.failed() => ExitCode::from(1),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => cannot_run(e),
+    }
+}
+
+fn cannot_run(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("trailguard: {e}");
+    ExitCode::from(CANNOT_RUN)
+}
+
+/// Validates and prints.
+async fn check<S: ObjectStore, K: PublicKeys, T: Trails>(
+    args: &Args,
+    req: &RangeRequest,
+    cfg: &ValidatorConfig,
+    store: &S,
+    keys: &KeyCache<K>,
+    trails: &T,
+) -> Result<RangeReport, String> {
     if args.output == Output::Text {
         println!(
             "Validating log files for trail {} between {} and {}\n",
-            args.trail_arn,
-            display_time(args.start_time),
-            display_time(end)
+            req.trail_arn,
+            display_time(req.start),
+            display_time(req.end)
         );
     }
+    let bar = progress_bar();
+    let result = validate::validate_range(store, keys, trails, req, cfg, &Bar(bar.clone())).await;
+    bar.finish_and_clear();
+    let report = result.map_err(|e| e.to_string())?;
+    let printed = match args.output {
+        Output::Text => print_text(args, req, &report),
+        Output::Json => print_json(&report),
+    };
+    printed.map_err(|e| format!("cannot write output: {e}"))?;
+    Ok(report)
+}
+
+/// A progress bar with its ETA on standard error, when that is a terminal.
+pub fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     if std::io::stderr().is_terminal() {
         bar.set_style(
@@ -126,28 +241,7 @@ pub async fn run(args: Args) -> ExitCode {
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let result = validate::validate_range(&store, &keys, &ct, &req, &cfg, &Bar(bar.clone())).await;
-    bar.finish_and_clear();
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("trailguard: {e}");
-            return ExitCode::from(CANNOT_RUN);
-        }
-    };
-    let printed = match args.output {
-        Output::Text => print_text(&args, &req, &report),
-        Output::Json => print_json(&report),
-    };
-    if let Err(e) = printed {
-        eprintln!("trailguard: cannot write output: {e}");
-        return ExitCode::from(CANNOT_RUN);
-    }
-    if report.failed() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    bar
 }
 
 /// `2026-01-15T10:00Z`: short enough for a table.

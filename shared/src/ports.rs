@@ -112,7 +112,9 @@ pub struct TrailLocation {
 
 /// What `GetTrailStatus` says about when a trail logged: enough to tell
 /// whether a stretch without digests is explained by logging being off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Serialised into an exported copy, so validating the copy explains the
+/// same silences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TrailActivity {
     /// `IsLogging`.
     pub is_logging: bool,

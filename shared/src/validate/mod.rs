@@ -11,6 +11,7 @@ mod arrivals;
 mod common;
 pub mod coverage;
 mod keycache;
+pub mod keysfile;
 mod object;
 mod range;
 

@@ -95,6 +95,10 @@ pub struct RangeReport {
     pub found_end: Option<DateTime<Utc>>,
     /// The regions whose chains were validated.
     pub regions: Vec<String>,
+    /// The bucket validated.
+    pub bucket: String,
+    /// Its key prefix, if any.
+    pub prefix: Option<String>,
     /// The organization folder validated, for an organization trail.
     pub organization_id: Option<String>,
     /// One row per chain (account × region), in account then region order.
@@ -232,6 +236,8 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         .await;
     let mut report = RangeReport {
         regions,
+        bucket: bucket.clone(),
+        prefix: prefix.clone(),
         organization_id: chains.first().and_then(|c| c.org_id.clone()),
         ..RangeReport::default()
     };
