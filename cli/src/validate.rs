@@ -9,9 +9,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::path::PathBuf;
 
-use trailguard::aws::{load_config, CloudTrailApi, S3Store};
+use trailguard::aws::{load_config, CloudTrailApi, S3StateObject, S3Store, SdkConfig};
 use trailguard::integrity::verdict::{FileKind, Verdict};
-use trailguard::ports::{ObjectStore, PublicKeys, Trails};
+use trailguard::ports::{ObjectStore, PublicKeys, StateStore, Trails};
+use trailguard::validate::state::RangeState;
 use trailguard::validate::{
     self, display_time, KeyCache, Progress, RangeReport, RangeRequest, ValidatorConfig,
 };
@@ -88,6 +89,7 @@ impl Selection {
                 self.regions.clone()
             },
             now: Utc::now(),
+            resume: None,
         })
     }
 }
@@ -104,6 +106,11 @@ pub struct Args {
     /// them (repeatable; default: ListPublicKeys).
     #[arg(long = "public-keys", value_name = "FILE")]
     public_keys: Vec<PathBuf>,
+    /// Remember the digests verified in FILE or s3://BUCKET/KEY, and fetch
+    /// only what is new on the next run (the link to the last verified
+    /// digest is still checked).
+    #[arg(long, value_name = "FILE|s3://BUCKET/KEY")]
+    state: Option<String>,
     /// Print valid files too.
     #[arg(long)]
     verbose: bool,
@@ -152,8 +159,12 @@ pub async fn run(args: Args) -> ExitCode {
         Ok(c) => c,
         Err(e) => return cannot_run(e),
     };
-    let req = match args.sel.request(copy.as_ref().map(DirStore::manifest)) {
+    let mut req = match args.sel.request(copy.as_ref().map(DirStore::manifest)) {
         Ok(r) => r,
+        Err(e) => return cannot_run(e),
+    };
+    let state_at = match args.state.as_deref().map(StateAt::parse).transpose() {
+        Ok(s) => s,
         Err(e) => return cannot_run(e),
     };
     let files = if args.public_keys.is_empty() {
@@ -165,11 +176,17 @@ pub async fn run(args: Args) -> ExitCode {
         }
     };
     // AWS is asked only for what the copy and the files do not give.
-    let sdk = if copy.is_none() || files.is_none() {
+    let sdk = if copy.is_none() || files.is_none() || matches!(state_at, Some(StateAt::S3 { .. })) {
         Some(load_config().await)
     } else {
         None
     };
+    if let Some(at) = &state_at {
+        match at.load(sdk.as_ref(), &req.trail_arn).await {
+            Ok(s) => req.resume = Some(s),
+            Err(e) => return cannot_run(e),
+        }
+    }
     let ct = sdk
         .as_ref()
         .map(|s| std::sync::Arc::new(CloudTrailApi::new(s)));
@@ -187,10 +204,80 @@ pub async fn run(args: Args) -> ExitCode {
         }
         _ => Err("no source of objects or keys".to_string()),
     };
-    match result {
-        Ok(report) if report.failed() => ExitCode::from(1),
-        Ok(_) => ExitCode::SUCCESS,
-        Err(e) => cannot_run(e),
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => return cannot_run(e),
+    };
+    if let (Some(at), Some(st)) = (&state_at, &report.state) {
+        if let Err(e) = at.save(sdk.as_ref(), st).await {
+            return cannot_run(e);
+        }
+    }
+    if report.failed() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Where `--state` keeps what was verified.
+enum StateAt {
+    File(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl StateAt {
+    fn parse(s: &str) -> Result<Self, String> {
+        match s.strip_prefix("s3://") {
+            Some(rest) => match rest.split_once('/') {
+                Some((b, k)) if !b.is_empty() && !k.is_empty() && !k.ends_with('/') => {
+                    Ok(Self::S3 {
+                        bucket: b.into(),
+                        key: k.into(),
+                    })
+                }
+                _ => Err(format!("--state {s}: expected s3://BUCKET/KEY")),
+            },
+            None => Ok(Self::File(PathBuf::from(s))),
+        }
+    }
+
+    /// The stored state, or a fresh one when there is none yet.
+    async fn load(&self, sdk: Option<&SdkConfig>, trail_arn: &str) -> Result<RangeState, String> {
+        let text = match (self, sdk) {
+            (Self::File(p), _) => match std::fs::read_to_string(p) {
+                Ok(t) => Some(t),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(format!("--state {}: {e}", p.display())),
+            },
+            (Self::S3 { bucket, key }, Some(sdk)) => S3StateObject::new(sdk, bucket, key)
+                .load()
+                .await
+                .map_err(|e| format!("--state: {e}"))?,
+            (Self::S3 { .. }, None) => return Err("--state s3://: no AWS configuration".into()),
+        };
+        match text {
+            Some(t) => RangeState::parse(&t).map_err(|e| format!("--state: {e}")),
+            None => Ok(RangeState::new(trail_arn, "")),
+        }
+    }
+
+    async fn save(&self, sdk: Option<&SdkConfig>, state: &RangeState) -> Result<(), String> {
+        let text = state.render();
+        match (self, sdk) {
+            (Self::File(p), _) => {
+                // Replaced whole, never left half written.
+                let tmp = p.with_extension("tmp");
+                std::fs::write(&tmp, &text)
+                    .and_then(|()| std::fs::rename(&tmp, p))
+                    .map_err(|e| format!("--state {}: {e}", p.display()))
+            }
+            (Self::S3 { bucket, key }, Some(sdk)) => S3StateObject::new(sdk, bucket, key)
+                .save(&text)
+                .await
+                .map_err(|e| format!("--state: {e}")),
+            (Self::S3 { .. }, None) => Err("--state s3://: no AWS configuration".into()),
+        }
     }
 }
 
@@ -345,7 +432,7 @@ fn print_text(args: &Args, req: &RangeRequest, report: &RangeReport) -> std::io:
     )?;
     let (vd, id) = report.counts(FileKind::Digest, false);
     let (vb, ib) = report.counts(FileKind::Digest, true);
-    if vd + id + vb + ib == 0 {
+    if vd + id + vb + ib == 0 && report.remembered == 0 {
         writeln!(out, "No digests found")?;
     } else {
         match (report.found_start, report.found_end) {
@@ -364,6 +451,13 @@ fn print_text(args: &Args, req: &RangeRequest, report: &RangeReport) -> std::io:
             "backfill digest",
         )?;
         ratio(&mut out, report.counts(FileKind::Log, false), "log")?;
+    }
+    if report.remembered > 0 {
+        write!(
+            out,
+            "\n{} digest files verified by an earlier run (--state), not fetched again",
+            report.remembered
+        )?;
     }
     let (_, io) = report.counts(FileKind::Object, false);
     if io > 0 {
@@ -417,6 +511,7 @@ fn print_json(report: &RangeReport) -> std::io::Result<()> {
             "organization_id": report.organization_id,
             "chains": report.chains.len(),
             "coverage_findings": report.coverage_findings(),
+            "remembered_digest_files": report.remembered,
             "valid": !report.failed(),
         }
     });

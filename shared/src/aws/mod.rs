@@ -12,6 +12,7 @@ mod sns;
 mod state;
 mod trailcontrol;
 
+pub use aws_config::SdkConfig;
 pub use chain::ChainApi;
 pub use client::{load_config, timeouts, ATTEMPT_TIMEOUT, OPERATION_TIMEOUT};
 pub use cloudtrail::CloudTrailApi;

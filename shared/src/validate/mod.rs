@@ -14,6 +14,7 @@ mod keycache;
 pub mod keysfile;
 mod object;
 mod range;
+pub mod state;
 
 pub use crate::config::ValidatorConfig;
 pub use arrivals::{Arrivals, Checked};

@@ -16,6 +16,7 @@ use futures_util::{stream, StreamExt};
 use super::common::{self, CheckedDigest};
 use super::coverage::{self, ChainInput, ChainSummary, Span, Window};
 use super::object::days;
+use super::state::{self, RangeState, StateError, Verified};
 use super::KeyCache;
 use crate::cloudtrail::digest::DigestLogFile;
 use crate::cloudtrail::keys::{self, classify, DigestKey, Location, ObjectKind};
@@ -48,6 +49,9 @@ pub struct RangeRequest {
     /// The current time (passed in, so the core reads no clock): log files
     /// after the last digest are "pending" until their digest is overdue.
     pub now: DateTime<Utc>,
+    /// What an earlier run verified (`--state`): those digests and their
+    /// log files are not fetched again (see [`state`]).
+    pub resume: Option<RangeState>,
 }
 
 /// Why a range could not be validated at all.
@@ -64,6 +68,9 @@ pub enum RangeError {
     /// DescribeTrails does not know it, and no bucket was given.
     #[error("trail {0} not found; pass --s3-bucket to validate its logs anyway")]
     TrailNotFound(String),
+    /// The state given is not this trail's.
+    #[error("state: {0}")]
+    State(#[from] StateError),
     /// An AWS call failed.
     #[error(transparent)]
     Port(#[from] PortError),
@@ -105,6 +112,11 @@ pub struct RangeReport {
     pub chains: Vec<ChainSummary>,
     /// What GetTrailStatus said, when CloudTrail knows the trail.
     pub activity: Option<TrailActivity>,
+    /// Digests verified by an earlier run and not fetched again.
+    pub remembered: usize,
+    /// The request's state with this run's verified digests added (to save
+    /// for the next run); `None` without `--state`.
+    pub state: Option<RangeState>,
 }
 
 impl RangeReport {
@@ -191,6 +203,9 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
             )
         }
     };
+    if let Some(st) = &req.resume {
+        st.check(&req.trail_arn, &bucket)?;
+    }
     let chains = discover(
         store,
         &bucket,
@@ -227,6 +242,7 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         req,
         arn: &arn,
         bucket: &bucket,
+        prefix: prefix.as_deref(),
         progress,
     };
     let outcomes: Vec<Result<ChainOutcome, PortError>> = stream::iter(&chains)
@@ -242,8 +258,16 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         ..RangeReport::default()
     };
     let mut inputs = Vec::new();
+    let mut state = req.resume.clone();
     for o in outcomes {
         let o = o?;
+        report.remembered += o.remembered;
+        if let Some(st) = state.as_mut() {
+            let chain = chain_name(&o.input.account, o.input.region.as_deref());
+            for (key, v) in &o.verified {
+                st.remember(&chain, key, *v);
+            }
+        }
         report.verdicts.extend(o.verdicts);
         report.notices.extend(o.notices);
         if let Some(t) = o.found_start {
@@ -269,7 +293,17 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         slack: cfg.boundary,
     };
     report.chains = coverage::assess(&inputs, span, report.activity.as_ref());
+    report.state = state.map(|mut st| {
+        st.trail_arn.clone_from(&req.trail_arn);
+        st.bucket.clone_from(&bucket);
+        st
+    });
     Ok(report)
+}
+
+/// How the state names a chain: `ACCOUNT/REGION`.
+fn chain_name(account: &str, region: Option<&str>) -> String {
+    format!("{account}/{}", region.unwrap_or("-"))
 }
 
 /// One chain to validate: an account's digests from one region.
@@ -454,6 +488,7 @@ struct Run<'a, S, K> {
     req: &'a RangeRequest,
     arn: &'a TrailArn,
     bucket: &'a str,
+    prefix: Option<&'a str>,
     progress: &'a dyn Progress,
 }
 
@@ -469,12 +504,20 @@ struct ChainOutcome {
     found_start: Option<DateTime<Utc>>,
     found_end: Option<DateTime<Utc>>,
     input: ChainInput,
+    /// Digests verified now, to remember.
+    verified: Vec<(DigestKey, Verified)>,
+    /// Digests verified before, not fetched.
+    remembered: usize,
 }
 
 /// Where one chain's digests and logs are.
 struct Folder<'a> {
     root: &'a str,
     region: &'a str,
+    account: &'a str,
+    org_id: Option<&'a str>,
+    /// What an earlier run verified in this chain.
+    known: Option<&'a std::collections::BTreeMap<String, Verified>>,
     /// How notices name the chain: the region, or `ACCOUNT/REGION` when
     /// several accounts are validated.
     label: String,
@@ -486,17 +529,22 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
     async fn chain(&self, c: &Chain, one_account: bool) -> Result<ChainOutcome, PortError> {
         let mut report = RangeReport::default();
         let mut windows = Vec::new();
+        let mut verified = Vec::new();
         if let Some(region) = &c.region {
+            let name = chain_name(&c.account, Some(region));
             let folder = Folder {
                 root: &c.root,
                 region,
+                account: &c.account,
+                org_id: c.org_id.as_deref(),
+                known: self.req.resume.as_ref().and_then(|s| s.chain(&name)),
                 label: if one_account {
                     region.clone()
                 } else {
                     format!("{}/{region}", c.account)
                 },
             };
-            self.region(&folder, &mut report, &mut windows).await?;
+            verified = self.region(&folder, &mut report, &mut windows).await?;
         }
         let count = |kind: FileKind| report.verdicts.iter().filter(|v| v.kind == kind).count();
         let input = ChainInput {
@@ -513,16 +561,21 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
             found_start: report.found_start,
             found_end: report.found_end,
             input,
+            verified,
+            remembered: report.remembered,
         })
     }
 
+    /// Validates one chain's digests and logs into `report`, its windows
+    /// into `windows`; returns the digests verified whole (to remember).
     async fn region(
         &self,
         folder: &Folder<'_>,
         report: &mut RangeReport,
         windows: &mut Vec<Window>,
-    ) -> Result<(), PortError> {
+    ) -> Result<Vec<(DigestKey, Verified)>, PortError> {
         let (digests, strays) = self.list_digests(folder).await?;
+        let (digests, old) = self.remembered(folder, digests, report, windows);
         report.verdicts.extend(common::stray(self.bucket, &strays));
         self.progress.add(digests.len() as u64);
         let checked: Vec<Result<CheckedDigest, PortError>> = stream::iter(&digests)
@@ -562,8 +615,15 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 }),
         );
         let mut chain_verdicts = Vec::new();
-        self.walk_chain(folder, &by_key, &mut chain_verdicts, &mut report.notices)
-            .await?;
+        let mut broken = HashSet::new();
+        self.walk_chain(
+            folder,
+            &by_key,
+            &mut chain_verdicts,
+            &mut report.notices,
+            &mut broken,
+        )
+        .await?;
 
         // Log files of valid digests, hashed once each.
         let mut seen = HashSet::new();
@@ -590,13 +650,29 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
             })
             .await?
             .into_iter();
+        let mut whole = HashSet::new();
         for (dv, files) in per_digest {
+            let logs: Vec<Verdict> = log_verdicts.by_ref().take(files.len()).collect();
+            if dv.is_valid() && logs.iter().all(Verdict::is_valid) {
+                whole.insert(dv.key.clone());
+            }
             report.verdicts.push(dv);
-            report
-                .verdicts
-                .extend(log_verdicts.by_ref().take(files.len()));
+            report.verdicts.extend(logs);
         }
         report.verdicts.extend(chain_verdicts);
+        let verified: Vec<(DigestKey, Verified)> = by_key
+            .iter()
+            .filter(|(k, _)| whole.contains(**k) && !broken.contains(**k))
+            .filter_map(|(_, (d, c))| {
+                let p = c.parsed.as_ref()?;
+                let v = Verified {
+                    start: p.start,
+                    end: p.end,
+                    restart: p.digest.previous().is_none(),
+                };
+                Some((d.dkey.clone(), v))
+            })
+            .collect();
 
         for (_, c) in by_key.values() {
             if let Some(p) = &c.parsed {
@@ -606,7 +682,65 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 report.found_end = Some(report.found_end.map_or(e, |f| f.max(e)));
             }
         }
-        self.check_unlisted(folder, &by_key, report).await
+        self.check_unlisted(folder, &by_key, &old, report).await?;
+        Ok(verified)
+    }
+
+    /// Sets aside the listed digests an earlier run verified: their windows
+    /// count for coverage and they are not fetched. A remembered digest of
+    /// the range that is no longer listed was deleted since: a finding.
+    /// Returns the digests to check and the remembered windows.
+    fn remembered(
+        &self,
+        folder: &Folder<'_>,
+        digests: Vec<Listed>,
+        report: &mut RangeReport,
+        windows: &mut Vec<Window>,
+    ) -> (Vec<Listed>, Vec<Verified>) {
+        let Some(known) = folder.known else {
+            return (digests, Vec::new());
+        };
+        let listed: HashSet<String> = digests.iter().map(|d| state::stamp(&d.dkey)).collect();
+        let (old, new): (Vec<Listed>, Vec<Listed>) = digests
+            .into_iter()
+            .partition(|d| known.contains_key(&state::stamp(&d.dkey)));
+        let last = self.req.end + Duration::hours(1);
+        let mut kept = Vec::new();
+        for (stamp, v) in known {
+            let Some((at, backfill)) = state::unstamp(stamp) else {
+                continue;
+            };
+            if at < self.req.start || at > last {
+                continue;
+            }
+            if !listed.contains(stamp) {
+                let loc = Location {
+                    prefix: self.prefix.map(str::to_string),
+                    org_id: folder.org_id.map(str::to_string),
+                    account: folder.account.to_string(),
+                    region: folder.region.to_string(),
+                    date: at.date_naive(),
+                };
+                let key = keys::digest_key(&loc, &self.arn.name, &self.arn.region, at, backfill);
+                let mut verdict =
+                    Verdict::invalid(FileKind::Digest, self.bucket, &key, Reason::NotFound);
+                verdict.backfill = backfill;
+                report.verdicts.push(verdict);
+            }
+            if !backfill {
+                windows.push(Window {
+                    start: v.start,
+                    end: v.end,
+                    starts_chain: v.restart,
+                });
+            }
+            let (s, e) = (v.start.max(self.req.start), v.end.min(self.req.end));
+            report.found_start = Some(report.found_start.map_or(s, |f| f.min(s)));
+            report.found_end = Some(report.found_end.map_or(e, |f| f.max(e)));
+            kept.push(*v);
+        }
+        report.remembered += old.len();
+        (new, kept)
     }
 
     /// The trail's digest keys in the range, and stray objects found among them.
@@ -645,6 +779,7 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         by_key: &BTreeMap<&str, (&Listed, CheckedDigest)>,
         verdicts: &mut Vec<Verdict>,
         notices: &mut Vec<String>,
+        broken: &mut HashSet<String>,
     ) -> Result<(), PortError> {
         let mut standard: Vec<(&Listed, &CheckedDigest)> = by_key
             .values()
@@ -676,27 +811,23 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                     if let Some((_, pc)) = by_key.get(pk).filter(|_| pb == self.bucket) {
                         // In the listing: compare with what was already fetched.
                         if let Some(prev) = pc.parsed.as_ref().or(pc.unverified.as_ref()) {
-                            verdicts.extend(common::link_verdicts(
-                                cur,
-                                self.bucket,
-                                &d.key,
-                                Ok(prev),
-                                pb,
-                                pk,
-                            ));
+                            let found =
+                                common::link_verdicts(cur, self.bucket, &d.key, Ok(prev), pb, pk);
+                            if !found.is_empty() {
+                                broken.insert(d.key.clone());
+                            }
+                            verdicts.extend(found);
                         }
                         continue;
                     }
                     // Not in the listing (gone, or before the range): fetch it.
                     let prev = common::fetch_previous(self.store, self.cfg, pb, pk).await?;
-                    verdicts.extend(common::link_verdicts(
-                        cur,
-                        self.bucket,
-                        &d.key,
-                        prev.as_ref(),
-                        pb,
-                        pk,
-                    ));
+                    let found =
+                        common::link_verdicts(cur, self.bucket, &d.key, prev.as_ref(), pb, pk);
+                    if !found.is_empty() {
+                        broken.insert(d.key.clone());
+                    }
+                    verdicts.extend(found);
                     if matches!(prev, Err(Reason::NotFound)) {
                         verdicts.extend(self.more_missing(
                             folder.region,
@@ -769,6 +900,7 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         &self,
         folder: &Folder<'_>,
         by_key: &BTreeMap<&str, (&Listed, CheckedDigest)>,
+        remembered: &[Verified],
         report: &mut RangeReport,
     ) -> Result<(), PortError> {
         let parsed: Vec<&ParsedDigest> = by_key
@@ -785,7 +917,20 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
         let to = (last - self.cfg.boundary).min(self.req.end);
         let prefixes = days(self.req.start.date_naive(), self.req.end.date_naive())
             .map(|day| keys::log_day_prefix(folder.root, folder.region, day));
-        let candidates = self.list_all(prefixes).await?;
+        // Log files of remembered hours were checked by the run that
+        // verified them (see `state`).
+        let slack = self.cfg.boundary;
+        let candidates: Vec<String> = self
+            .list_all(prefixes)
+            .await?
+            .into_iter()
+            .filter(|k| match classify(k) {
+                ObjectKind::Log(l) => !remembered
+                    .iter()
+                    .any(|v| l.timestamp >= v.start - slack && l.timestamp <= v.end + slack),
+                _ => true,
+            })
+            .collect();
         let listed: HashSet<&str> = parsed
             .iter()
             .flat_map(|p| p.digest.log_files.iter())
