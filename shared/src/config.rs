@@ -31,6 +31,10 @@ pub const RECORD_FUTURE_SKEW_MINUTES: &str = "TRAILGUARD_RECORD_FUTURE_SKEW_MINU
 pub const RECORD_MAX_AGE_HOURS: &str = "TRAILGUARD_RECORD_MAX_AGE_HOURS";
 /// Minutes after the time in its name a log file may be delivered.
 pub const DELIVERY_SLACK_MINUTES: &str = "TRAILGUARD_DELIVERY_SLACK_MINUTES";
+/// The bucket where the validator records, per chain, the last digest it
+/// verified, and where the watchdog reads them (the template: the
+/// watchdog's state bucket).
+pub const CHECKPOINT_BUCKET: &str = "TRAILGUARD_CHECKPOINT_BUCKET";
 
 /// Minimum severity that alerts (informational, low, medium, high, critical).
 pub const MIN_SEVERITY: &str = "TRAILGUARD_MIN_SEVERITY";
@@ -217,6 +221,7 @@ pub fn validator_from(
         boundary: Duration::minutes(
             number(DELIVERY_SLACK_MINUTES, d.boundary.num_minutes() as u64)?.min(50) as i64,
         ),
+        checkpoint_bucket: text(CHECKPOINT_BUCKET),
     })
 }
 
@@ -502,6 +507,10 @@ pub fn watchdog_from(get: impl Fn(&str) -> Option<String>) -> Result<WatchdogCon
         }
     }
     let chain = crate::watchdog::chain::ChainConfig {
+        checkpoint_bucket: text(CHECKPOINT_BUCKET),
+        delivery_slack: Some(
+            minutes(DELIVERY_SLACK_MINUTES, Duration::minutes(15))?.min(Duration::minutes(50)),
+        ),
         validator_rule: text(VALIDATOR_RULE),
         validator_queue_url: text(VALIDATOR_QUEUE_URL),
         router_function_arn: text(ROUTER_FUNCTION_ARN),
@@ -590,6 +599,8 @@ pub struct ValidatorConfig {
     /// in a digest's window shifted back by this much are checked against it
     /// and its predecessor; the last files of a range are "pending" for it.
     pub boundary: Duration,
+    /// Where to record the last digest verified per chain, if anywhere.
+    pub checkpoint_bucket: Option<String>,
 }
 
 impl Default for ValidatorConfig {
@@ -600,6 +611,7 @@ impl Default for ValidatorConfig {
             max_object_bytes: 128 << 20,
             concurrency: 16,
             boundary: Duration::minutes(15),
+            checkpoint_bucket: None,
         }
     }
 }

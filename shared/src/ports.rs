@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 
 pub use crate::error::PortError;
 use crate::integrity::logfile::Encryption;
+pub use crate::watchdog::digests::Checkpoint;
 
 /// One S3 object with what the checks need of its headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -164,6 +165,33 @@ pub trait Trails: Send + Sync {
         &self,
         arn: &str,
     ) -> impl Future<Output = Result<Option<TrailActivity>, PortError>> + Send;
+}
+
+/// Where the integrity validator records the last digest it verified in
+/// each chain, for the watchdog to tell whether it keeps up
+/// ([`crate::watchdog::digests`]).
+pub trait Checkpoints: Send + Sync {
+    /// Records `c`, unless the chain's checkpoint is already as recent.
+    fn record(&self, c: &Checkpoint) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// No checkpoints: a validator deployed without a place for them.
+pub struct NoCheckpoints;
+
+impl Checkpoints for NoCheckpoints {
+    async fn record(&self, _: &Checkpoint) -> Result<(), PortError> {
+        Ok(())
+    }
+}
+
+/// Checkpoints when configured, none otherwise.
+impl<C: Checkpoints> Checkpoints for Option<C> {
+    async fn record(&self, c: &Checkpoint) -> Result<(), PortError> {
+        match self {
+            Some(inner) => inner.record(c).await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// A small object the watchdog owns, for its alert state.

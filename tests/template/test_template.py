@@ -52,9 +52,10 @@ FUNCTIONS = {
         "needs": {"TRAILGUARD_SNS_TOPIC_ARN", "TRAILGUARD_TRAIL_NAME"},
         # What the code calls (shared/src/aws): S3 GetObject (and versions)
         # and ListObjectsV2, HeadBucket (region), CloudTrail ListPublicKeys and
-        # DescribeTrails (locate), SNS Publish, SQS (the event source).
-        "actions": {"s3:GetObject", "s3:ListBucket", "cloudtrail:ListPublicKeys", "sns:Publish",
-                    "sqs:ReceiveMessage", "sqs:DeleteMessage"},
+        # DescribeTrails (locate), SNS Publish, SQS (the event source), and
+        # PutObject of its checkpoints (shared/src/aws/checkpoints.rs).
+        "actions": {"s3:GetObject", "s3:ListBucket", "s3:PutObject", "cloudtrail:ListPublicKeys",
+                    "sns:Publish", "sqs:ReceiveMessage", "sqs:DeleteMessage"},
         # What the platform needs on the function's behalf: the SQS event
         # source mapping, KMS through S3
         # and SNS, its own log group.
@@ -354,10 +355,10 @@ DOCUMENTED_CONDITION_KEYS = {
     "kms:EncryptionContext:aws:cloudtrail:arn": {"CloudTrailEncryptLogs"},
     "kms:EncryptionContext:aws:logs:arn": {"CloudWatchLogsEncryptStackLogGroups"},
     "kms:ViaService": {"IntegrityValidatorDecryptThroughS3", "EncryptAlertsThroughSns", "DecryptLogObjectsThroughS3",
-                       "EncryptFailedEventsThroughSqs", "EncryptStateThroughS3"},
+                       "EncryptFailedEventsThroughSqs", "EncryptStateThroughS3", "EncryptCheckpointsThroughS3"},
     "kms:CallerAccount": {"IntegrityValidatorDecryptThroughS3"},
     "s3:x-amz-acl": {"CloudTrailWrite"},
-    "s3:prefix": {"ListRuleFiles"},
+    "s3:prefix": {"ListRuleFiles", "ListCheckpoints", "ListLogBucketDigests"},
     "iam:PassedToService": {"PassTrailLogsRoleToCloudTrail"},
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use integrity_validator::HandlerError;
 use serde_json::{json, Value};
-use trailguard::aws::{CloudTrailApi, S3Store, SnsOutbox};
+use trailguard::aws::{CloudTrailApi, S3Checkpoints, S3Store, SnsOutbox};
 use trailguard::gzip::gzip;
 use trailguard::message::Topic;
 use trailguard::synth::{generate, RegionKeys, SynthTrail, TrailSpec};
@@ -18,7 +18,9 @@ trait Handle {
     async fn handle(&self, payload: Value) -> Result<Value, HandlerError>;
 }
 
-impl<O: trailguard::message::Outbox> Handle for Arrivals<S3Store, CloudTrailApi, O> {
+impl<O: trailguard::message::Outbox, C: trailguard::ports::Checkpoints> Handle
+    for Arrivals<S3Store, CloudTrailApi, O, C>
+{
     async fn handle(&self, payload: Value) -> Result<Value, HandlerError> {
         integrity_validator::handle(self, payload).await
     }
@@ -31,8 +33,12 @@ struct Setup {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     queue_url: String,
-    handler: Arrivals<S3Store, CloudTrailApi, SnsOutbox>,
+    handler: Arrivals<S3Store, CloudTrailApi, SnsOutbox, Option<S3Checkpoints>>,
 }
+
+/// Where the validator records its checkpoints (the watchdog's state
+/// bucket in a deployment).
+const STATE_BUCKET: &str = "trailguard-state";
 
 async fn setup(cfg: ValidatorConfig) -> Setup {
     setup_in(cfg, &["us-east-1"]).await
@@ -106,7 +112,9 @@ async fn setup_with(
         .await
         .unwrap();
     let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), cfg);
-    let handler = Arrivals::new(validator, Some(Topic::new(SnsOutbox::new(&sdk), topic)));
+    create_bucket(&s3, STATE_BUCKET).await;
+    let handler = Arrivals::new(validator, Some(Topic::new(SnsOutbox::new(&sdk), topic)))
+        .with_checkpoints(Some(S3Checkpoints::new(&sdk, STATE_BUCKET)));
     Setup {
         _emu: emu,
         spec,
@@ -231,6 +239,60 @@ async fn replay_altering(s: &Setup, victim: &str, digest: &str) -> (u64, u64) {
 /// that region's ListPublicKeys only (CloudTrail User Guide, "CloudTrail
 /// digest file structure"; docs/aws-behavior.md). A validator asking only
 /// the home region would call every us-west-2 digest's key missing.
+/// The chain's checkpoint, as the watchdog reads it.
+async fn checkpoint(s: &Setup, region: &str) -> Option<Value> {
+    let key =
+        format!("trailguard/validator-checkpoints/us-east-1/main-trail/111122223333/{region}.json");
+    let got =
+        s.s3.get_object()
+            .bucket(STATE_BUCKET)
+            .key(&key)
+            .send()
+            .await
+            .ok()?;
+    let bytes = got.body.collect().await.unwrap().into_bytes();
+    Some(serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_verified_digest_moves_its_chains_checkpoint_forward() {
+    let s = setup(config()).await;
+    let digests: Vec<String> = s
+        .trail
+        .digest_keys()
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    let deliver = |key: &str| {
+        s.handler
+            .handle(s3_event(&s.spec.bucket, key, "ObjectCreated:Put"))
+    };
+    // A log file records nothing.
+    deliver(s.trail.log_keys()[0]).await.unwrap();
+    assert_eq!(checkpoint(&s, "us-east-1").await, None);
+    deliver(&digests[1]).await.unwrap();
+    let c = checkpoint(&s, "us-east-1").await.expect("a checkpoint");
+    assert_eq!(c["digest_key"], digests[1].as_str());
+    assert_eq!(c["trail"], "main-trail");
+    assert_eq!(c["account"], "111122223333");
+    // An older digest verified later (a redelivery) does not move it back.
+    deliver(&digests[0]).await.unwrap();
+    assert_eq!(
+        checkpoint(&s, "us-east-1").await.unwrap()["digest_key"],
+        digests[1].as_str()
+    );
+    // A digest that fails verification does not move it.
+    let mut body = body(&s.s3, &s.spec.bucket, &digests[2]).await;
+    body.push(0);
+    overwrite(&s.s3, &s.spec.bucket, &digests[2], body).await;
+    let r = deliver(&digests[2]).await.unwrap();
+    assert_eq!(r["invalid"], 1, "{r}");
+    assert_eq!(
+        checkpoint(&s, "us-east-1").await.unwrap()["digest_key"],
+        digests[1].as_str()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_two_region_trail_is_verified_with_each_regions_key() {
     let s = setup_in(config(), &["us-east-1", "us-west-2"]).await;

@@ -43,8 +43,9 @@ impl Handle for Watchdog<CloudTrailApi, ChainApi, S3StateObject, SnsOutbox> {
     }
 }
 
-/// The trail checks, the log bucket's five and the two feeds.
-const CHECKS: u64 = 8 + 5 + 2;
+/// The trail checks, the log bucket's five, the two feeds, digest delivery
+/// and the validator's lag.
+const CHECKS: u64 = 8 + 5 + 2 + 2;
 
 /// The chain setup's arguments, for `Emulator::guard_chain`.
 fn chain_args<'a>(command: &'a str, arn: &'a str, links: &[&'a str]) -> Vec<&'a str> {
@@ -155,6 +156,10 @@ async fn setup(extra_env: &[(&str, &str)]) -> Setup {
             "TRAILGUARD_ROUTER_FUNCTION_ARN".into(),
             chain["router"].as_str().unwrap().into(),
         ),
+        (
+            "TRAILGUARD_CHECKPOINT_BUCKET".into(),
+            "watchdog-state".into(),
+        ),
     ]);
     for (k, v) in extra_env {
         env.insert(k.to_string(), v.to_string());
@@ -162,7 +167,7 @@ async fn setup(extra_env: &[(&str, &str)]) -> Setup {
     let cfg = watchdog_from(|k| env.get(k).cloned()).unwrap();
     let dog = Watchdog::new(
         CloudTrailApi::new(&sdk),
-        Some(ChainApi::new(&sdk)),
+        Some(ChainApi::new(&sdk).with_checkpoints(&sdk, cfg.chain.checkpoint_bucket.as_deref())),
         Some(S3StateObject::new(
             &sdk,
             "watchdog-state",
@@ -664,10 +669,11 @@ async fn access_denied_is_a_finding_and_throttling_a_retry() {
         "status": 400, "code": "AccessDeniedException", "message": "not allowed", "count": 1}]),
     );
     let out = s.dog.handle(scheduled()).await.unwrap();
-    // Only the checks that needed the status fail; the rest are judged.
+    // Only the checks that needed the status fail (logging, delivery, and
+    // whether a digest is due); the rest are judged.
     assert_eq!(
         (out["failed"].as_u64(), out["ok"].as_u64()),
-        (Some(2), Some(CHECKS - 2)),
+        (Some(4), Some(CHECKS - 4)),
         "{out}"
     );
     let inbox = received(&s).await;
@@ -770,4 +776,125 @@ async fn a_state_that_cannot_be_saved_still_repairs_and_tells() {
     );
     let again = received(&s).await;
     assert!(again.is_empty(), "{again:?}");
+}
+
+/// A digest of the trail in `region` delivered at `at` (the watchdog reads
+/// only the key).
+async fn put_digest(s: &Setup, region: &str, at: chrono::DateTime<chrono::Utc>) {
+    use trailguard::cloudtrail::keys::{digest_key, Location};
+    let loc = Location {
+        prefix: None,
+        org_id: None,
+        account: ACCOUNT.into(),
+        region: region.into(),
+        date: at.date_naive(),
+    };
+    let key = digest_key(&loc, "main-trail", "us-east-1", at, false);
+    let sdk = s.emu.sdk_config().await;
+    trailguard_e2e::s3(&sdk)
+        .put_object()
+        .bucket("trail-logs")
+        .key(key)
+        .body(trailguard::gzip::gzip(b"{}").into())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Logging for two days, so that every chain owes a digest each hour.
+fn logging_for_days(s: &Setup) {
+    let now = chrono::Utc::now().timestamp();
+    s.emu.control(
+        "POST",
+        "/_trailguard/trail-status",
+        &json!({"trail": "main-trail", "fields": {"StartLoggingTime": now - 2 * 86_400}}),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overdue_digest_raises_one_alert() {
+    let s = setup(&[]).await;
+    logging_for_days(&s);
+    let now = chrono::Utc::now();
+    put_digest(&s, "us-east-1", now - chrono::Duration::minutes(200)).await;
+    put_digest(&s, "eu-west-1", now - chrono::Duration::minutes(10)).await;
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["drift"], 1, "{out}");
+    let got = received(&s).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].1.contains("digest overdue"), "{}", got[0].1);
+    assert!(
+        got[0].1.contains(&format!("{ACCOUNT}/us-east-1")),
+        "{}",
+        got[0].1
+    );
+    assert!(
+        !got[0].1.contains(&format!("{ACCOUNT}/eu-west-1:")),
+        "{}",
+        got[0].1
+    );
+    // Told once.
+    s.dog.handle(scheduled()).await.unwrap();
+    assert!(received(&s).await.is_empty());
+    // The chain delivers again: resolved.
+    put_digest(&s, "us-east-1", now - chrono::Duration::minutes(5)).await;
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["drift"], 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lagging_validator_raises_one_alert() {
+    let s = setup(&[]).await;
+    logging_for_days(&s);
+    let now = chrono::Utc::now();
+    for m in [10, 70, 130, 190] {
+        put_digest(&s, "us-east-1", now - chrono::Duration::minutes(m)).await;
+    }
+    // The validator's last checkpoint for the chain is four hours old.
+    let checkpoint = json!({
+        "trail": "main-trail", "home_region": "us-east-1", "account": ACCOUNT,
+        "region": "us-east-1", "digest_key": "k",
+        "digest_at": (now - chrono::Duration::minutes(250)).to_rfc3339(),
+        "verified_at": (now - chrono::Duration::minutes(249)).to_rfc3339(),
+    });
+    let key =
+        format!("trailguard/validator-checkpoints/us-east-1/main-trail/{ACCOUNT}/us-east-1.json");
+    let sdk = s.emu.sdk_config().await;
+    let s3c = trailguard_e2e::s3(&sdk);
+    s3c.put_object()
+        .bucket("watchdog-state")
+        .key(&key)
+        .body(checkpoint.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["drift"], 1, "{out}");
+    let got = received(&s).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0]
+            .1
+            .contains("integrity validator is more than 2 h behind"),
+        "{}",
+        got[0].1
+    );
+    s.dog.handle(scheduled()).await.unwrap();
+    assert!(received(&s).await.is_empty());
+    // The validator catches up.
+    let caught_up = json!({
+        "trail": "main-trail", "home_region": "us-east-1", "account": ACCOUNT,
+        "region": "us-east-1", "digest_key": "k",
+        "digest_at": (now - chrono::Duration::minutes(10)).to_rfc3339(),
+        "verified_at": now.to_rfc3339(),
+    });
+    s3c.put_object()
+        .bucket("watchdog-state")
+        .key(&key)
+        .body(caught_up.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let out = s.dog.handle(scheduled()).await.unwrap();
+    assert_eq!(out["drift"], 0, "{out}");
 }

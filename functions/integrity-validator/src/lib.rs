@@ -10,7 +10,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
 use trailguard::cloudtrail::events::{decode_invocation, EventError, Invocation};
 use trailguard::message::Outbox;
-use trailguard::ports::{ObjectStore, PortError, PublicKeys};
+use trailguard::ports::{Checkpoints, ObjectStore, PortError, PublicKeys};
 use trailguard::validate::{Arrivals, Checked};
 
 /// Why an invocation failed (and will be retried by AWS).
@@ -28,8 +28,8 @@ pub enum HandlerError {
 }
 
 /// Handles one invocation payload.
-pub async fn handle<S: ObjectStore, K: PublicKeys, O: Outbox>(
-    flow: &Arrivals<S, K, O>,
+pub async fn handle<S: ObjectStore, K: PublicKeys, O: Outbox, C: Checkpoints>(
+    flow: &Arrivals<S, K, O, C>,
     payload: Value,
 ) -> Result<Value, HandlerError> {
     let inv = decode_invocation(&payload)?;

@@ -4,7 +4,7 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use trailguard::aws::{load_config, CloudTrailApi, S3Store, SnsOutbox};
+use trailguard::aws::{load_config, CloudTrailApi, S3Checkpoints, S3Store, SnsOutbox};
 use trailguard::config;
 use trailguard::message::Topic;
 use trailguard::validate::{Arrivals, ObjectValidator};
@@ -19,8 +19,12 @@ async fn main() -> Result<(), Error> {
     let cfg = config::validator_from(env)?;
     let sdk = load_config().await;
     let topic = config::topic_from(env).map(|t| Topic::new(SnsOutbox::new(&sdk), t));
+    let checkpoints = cfg
+        .checkpoint_bucket
+        .as_ref()
+        .map(|b| S3Checkpoints::new(&sdk, b.clone()));
     let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), cfg);
-    let flow = Arrivals::new(validator, topic);
+    let flow = Arrivals::new(validator, topic).with_checkpoints(checkpoints);
     let flow = &flow;
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
         integrity_validator::handle(flow, ev.payload)

@@ -15,10 +15,13 @@ use aws_sdk_sqs::types::QueueAttributeName;
 
 use super::client::Pages;
 use super::error::port_error;
+use super::{S3Checkpoints, S3Store};
 use crate::error::PortError;
+use crate::ports::ObjectStore;
 use crate::watchdog::chain::{
     BucketFacts, ObjectLock, PublicAccessBlock, QueueFacts, RuleFacts, SubscriptionFilter,
 };
+use crate::watchdog::digests::Checkpoint;
 use crate::watchdog::ports::GuardChain;
 
 /// The clients, built once.
@@ -27,6 +30,9 @@ pub struct ChainApi {
     events: aws_sdk_eventbridge::Client,
     sqs: aws_sdk_sqs::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
+    /// Lists the log bucket's digest folders (a client per bucket region).
+    listing: S3Store,
+    checkpoints: Option<S3Checkpoints>,
 }
 
 impl ChainApi {
@@ -38,7 +44,15 @@ impl ChainApi {
             events: aws_sdk_eventbridge::Client::new(sdk),
             sqs: aws_sdk_sqs::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            listing: S3Store::new(sdk),
+            checkpoints: None,
         }
+    }
+
+    /// Reads the integrity validator's checkpoints from `bucket`.
+    pub fn with_checkpoints(mut self, sdk: &SdkConfig, bucket: Option<&str>) -> Self {
+        self.checkpoints = bucket.map(|b| S3Checkpoints::new(sdk, b));
+        self
     }
 }
 
@@ -248,6 +262,21 @@ impl GuardChain for ChainApi {
             }
         }
         Ok(out)
+    }
+
+    async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        self.listing.list(bucket, prefix, None).await
+    }
+
+    async fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        self.listing.list_folders(bucket, prefix).await
+    }
+
+    async fn checkpoints(&self) -> Result<Option<Vec<Checkpoint>>, PortError> {
+        match &self.checkpoints {
+            Some(c) => c.all().await.map(Some),
+            None => Ok(None),
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! environment.
 
 mod chain;
+mod checkpoints;
 mod client;
 mod cloudtrail;
 mod error;
@@ -14,6 +15,7 @@ mod trailcontrol;
 
 pub use aws_config::SdkConfig;
 pub use chain::ChainApi;
+pub use checkpoints::S3Checkpoints;
 pub use client::{load_config, timeouts, ATTEMPT_TIMEOUT, OPERATION_TIMEOUT};
 pub use cloudtrail::CloudTrailApi;
 pub use s3::S3Store;
@@ -31,7 +33,7 @@ pub fn watchdog(
 ) -> crate::watch::Watchdog<CloudTrailApi, ChainApi, S3StateObject, SnsOutbox> {
     crate::watch::Watchdog::new(
         CloudTrailApi::new(sdk),
-        Some(ChainApi::new(sdk)),
+        Some(ChainApi::new(sdk).with_checkpoints(sdk, cfg.chain.checkpoint_bucket.as_deref())),
         cfg.state
             .as_ref()
             .map(|(bucket, key)| S3StateObject::new(sdk, bucket.clone(), key.clone())),

@@ -12,10 +12,11 @@
 use super::ObjectValidator;
 use crate::alert::integrity_message;
 use crate::cloudtrail::events::{Invocation, ObjectEvent};
+use crate::cloudtrail::keys::{classify, DigestKey, ObjectKind};
 use crate::error::PortError;
-use crate::integrity::verdict::Verdict;
+use crate::integrity::verdict::{FileKind, Verdict};
 use crate::message::{Outbox, Topic};
-use crate::ports::{ObjectStore, PublicKeys};
+use crate::ports::{Checkpoint, Checkpoints, NoCheckpoints, ObjectStore, PublicKeys};
 
 /// What an invocation came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,9 +36,10 @@ pub enum Checked {
 }
 
 /// The validator with its ports, built once per container.
-pub struct Arrivals<S, K, O> {
+pub struct Arrivals<S, K, O, C = NoCheckpoints> {
     validator: ObjectValidator<S, K>,
     topic: Option<Topic<O>>,
+    checkpoints: C,
 }
 
 impl<S: ObjectStore, K: PublicKeys, O: Outbox> Arrivals<S, K, O> {
@@ -46,9 +48,25 @@ impl<S: ObjectStore, K: PublicKeys, O: Outbox> Arrivals<S, K, O> {
         if topic.is_none() {
             tracing::warn!("no SNS topic configured: findings will only be logged");
         }
-        Self { validator, topic }
+        Self {
+            validator,
+            topic,
+            checkpoints: NoCheckpoints,
+        }
     }
 
+    /// Records the last digest verified per chain in `checkpoints`, for
+    /// the watchdog to tell whether the validator keeps up.
+    pub fn with_checkpoints<C: Checkpoints>(self, checkpoints: C) -> Arrivals<S, K, O, C> {
+        Arrivals {
+            validator: self.validator,
+            topic: self.topic,
+            checkpoints,
+        }
+    }
+}
+
+impl<S: ObjectStore, K: PublicKeys, O: Outbox, C: Checkpoints> Arrivals<S, K, O, C> {
     /// Checks every object of a decoded invocation and alerts the findings.
     /// From SQS, a message that fails is reported for redelivery and the
     /// others go on; if the alert cannot be sent the whole invocation fails
@@ -79,6 +97,10 @@ impl<S: ObjectStore, K: PublicKeys, O: Outbox> Arrivals<S, K, O> {
                 (verdicts, failures)
             }
         };
+        // Before the alert: a checkpoint that cannot be written fails the
+        // invocation, and the retry alerts again (harmless); a checkpoint
+        // silently missing would read as a lagging validator.
+        self.record(&verdicts).await?;
         self.alert(&verdicts).await?;
         Ok(Checked::Files {
             checked: verdicts.len(),
@@ -100,6 +122,46 @@ impl<S: ObjectStore, K: PublicKeys, O: Outbox> Arrivals<S, K, O> {
             out.extend(verdicts);
         }
         Ok(out)
+    }
+
+    /// A checkpoint per chain for the newest valid digest among `verdicts`.
+    async fn record(&self, verdicts: &[Verdict]) -> Result<(), PortError> {
+        let mut newest: std::collections::BTreeMap<String, (DigestKey, &Verdict)> =
+            std::collections::BTreeMap::new();
+        for v in verdicts
+            .iter()
+            .filter(|v| v.is_valid() && v.kind == FileKind::Digest)
+        {
+            let ObjectKind::Digest(d) = classify(&v.key) else {
+                continue;
+            };
+            if d.backfill {
+                continue;
+            }
+            let chain = format!(
+                "{}/{}/{}/{}",
+                d.home_region, d.trail_name, d.location.account, d.location.region
+            );
+            if newest
+                .get(&chain)
+                .is_none_or(|(n, _)| n.timestamp < d.timestamp)
+            {
+                newest.insert(chain, (d, v));
+            }
+        }
+        for (d, v) in newest.into_values() {
+            let c = Checkpoint {
+                trail: d.trail_name,
+                home_region: d.home_region,
+                account: d.location.account,
+                region: d.location.region,
+                digest_key: v.key.clone(),
+                digest_at: d.timestamp,
+                verified_at: chrono::Utc::now(),
+            };
+            self.checkpoints.record(&c).await?;
+        }
+        Ok(())
     }
 
     async fn alert(&self, verdicts: &[Verdict]) -> Result<(), PortError> {

@@ -139,9 +139,13 @@ impl<C: TrailControl, G: GuardChain, S: StateStore, O: Outbox> Watchdog<C, G, S,
             })
             .await;
         // 4. Repair, read back, decide fixed or failed.
+        // A local trail's own checks come back from the repair; the chain's
+        // checks on it (digest delivery, validator lag) are kept as seen.
         let mut results: Vec<CheckResult> = observed
             .into_iter()
-            .filter(|r| !seen.trails.iter().any(|o| o.trail.arn == r.trail))
+            .filter(|r| {
+                !(r.check.repairable() && seen.trails.iter().any(|o| o.trail.arn == r.trail))
+            })
             .collect();
         let (repaired, infra) = repair::repair_and_confirm(&self.ctl, &seen.trails, cfg, now).await;
         results.extend(repaired);

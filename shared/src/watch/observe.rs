@@ -7,9 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use futures_util::StreamExt;
 
 use super::pass::{finding, PassConfig};
+use crate::cloudtrail::keys::{self, ObjectKind};
 use crate::error::PortError;
 use crate::watchdog::chain::{self, Delivery};
 use crate::watchdog::checks::{evaluate, Outcome};
+use crate::watchdog::digests;
 use crate::watchdog::model::{CheckName, CheckResult, CheckStatus, TrailInfo, TrailStatus};
 use crate::watchdog::ports::{GuardChain, StopEvent, TrailControl};
 use crate::watchdog::requirements::Mode;
@@ -89,8 +91,190 @@ pub(super) async fn observe_all<C: TrailControl, G: GuardChain>(
         let (results, outage) = observe_chain(g, &buckets, cfg).await;
         out.chain = results;
         out.chain_outage = outage;
+        let (results, outage) = observe_digests(g, &out.trails, cfg, now).await;
+        out.chain.extend(results);
+        out.chain_outage = out.chain_outage.or(outage);
     }
     Ok(out)
+}
+
+/// Chains whose digest folders are listed at once.
+const LISTING_CONCURRENCY: usize = 8;
+
+/// Continuous coverage ([`digests`]): for each trail read here that logs
+/// with validation on, each chain's newest digests, then whether one is
+/// overdue and whether the validator keeps up with them.
+async fn observe_digests<G: GuardChain>(
+    g: &G,
+    trails: &[Observed],
+    cfg: &PassConfig,
+    now: DateTime<Utc>,
+) -> (Vec<CheckResult>, Option<PortError>) {
+    let req = &cfg.requirements;
+    let delivery = req.mode(CheckName::DigestDelivery) != Mode::Off;
+    let lag = req.mode(CheckName::ValidatorLag) != Mode::Off;
+    if !delivery && !lag {
+        return (Vec::new(), None);
+    }
+    let slack = cfg.chain.slack();
+    let mut out = Vec::new();
+    let mut outage = None;
+    let checkpoints = if lag { g.checkpoints().await } else { Ok(None) };
+    for o in trails {
+        let trail = &o.trail;
+        let Some(status) = &o.status else {
+            // Whether a digest is due depends on the status: these checks
+            // fail with the trail's own (its outcomes say why).
+            for check in [CheckName::DigestDelivery, CheckName::ValidatorLag] {
+                if req.mode(check) != Mode::Off {
+                    out.push(CheckResult {
+                        trail: trail.arn.clone(),
+                        check,
+                        status: CheckStatus::Failed,
+                        detail: "cannot read the trail's status: whether a digest is due is unknown"
+                            .into(),
+                    });
+                }
+            }
+            continue;
+        };
+        let chains = match digest_chains(g, trail, now).await {
+            Ok(c) => c,
+            Err(e) => {
+                for check in [CheckName::DigestDelivery, CheckName::ValidatorLag] {
+                    if req.mode(check) != Mode::Off {
+                        out.push(unreadable(trail, check, "the log bucket's digests", &e));
+                    }
+                }
+                if !finding(&e) {
+                    outage = outage.or(Some(e));
+                }
+                continue;
+            }
+        };
+        if delivery {
+            out.push(digests::digest_delivery(trail, status, &chains, now, slack));
+        }
+        if lag {
+            match &checkpoints {
+                Ok(Some(cps)) => out.push(digests::validator_lag(
+                    trail, status, &chains, cps, now, slack,
+                )),
+                // No checkpoint bucket configured: nothing to compare.
+                Ok(None) => {}
+                Err(e) => {
+                    out.push(unreadable(
+                        trail,
+                        CheckName::ValidatorLag,
+                        "the validator's checkpoints",
+                        e,
+                    ));
+                    if !finding(e) {
+                        outage = outage.or(Some(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+    (out, outage)
+}
+
+fn unreadable(trail: &TrailInfo, check: CheckName, what: &str, e: &PortError) -> CheckResult {
+    CheckResult {
+        trail: trail.arn.clone(),
+        check,
+        status: CheckStatus::Failed,
+        detail: format!("cannot read {what}: {e}"),
+    }
+}
+
+/// A trail's chains and the delivery times of its digests in today's day
+/// folder (and yesterday's, in the first hours of the day, when today's may
+/// hold none yet): every account folder (an organization trail's, under
+/// `AWSLogs/O-ID/`) and every region folder under `CloudTrail-Digest/`.
+async fn digest_chains<G: GuardChain>(
+    g: &G,
+    trail: &TrailInfo,
+    now: DateTime<Utc>,
+) -> Result<Vec<digests::ChainDigests>, PortError> {
+    let Some(bucket) = &trail.s3_bucket else {
+        return Ok(Vec::new());
+    };
+    let base = match trail.s3_key_prefix.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => format!("{}/AWSLogs/", p.trim_end_matches('/')),
+        None => "AWSLogs/".to_string(),
+    };
+    let last = |f: &str| {
+        f.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut roots: Vec<(String, String)> = Vec::new();
+    if trail.is_organization_trail {
+        for org in g.list_folders(bucket, &base).await?.iter().map(|f| last(f)) {
+            if !keys::is_org_id(&org) {
+                continue;
+            }
+            for account in g.list_folders(bucket, &format!("{base}{org}/")).await? {
+                let account = last(&account);
+                if keys::is_account(&account) {
+                    roots.push((account.clone(), format!("{base}{org}/{account}/")));
+                }
+            }
+        }
+    }
+    if roots.is_empty() {
+        roots.push((trail.account.clone(), format!("{base}{}/", trail.account)));
+    }
+    let mut chains = Vec::new();
+    for (account, root) in &roots {
+        for region in g
+            .list_folders(bucket, &keys::digest_regions_prefix(root))
+            .await?
+            .iter()
+            .map(|f| last(f))
+            .filter(|r| keys::is_region(r))
+        {
+            chains.push((account.clone(), root.clone(), region));
+        }
+    }
+    let today = now.date_naive();
+    let mut days = vec![today];
+    if now.time() < chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default() {
+        days.insert(0, today - Duration::days(1));
+    }
+    let listed: Vec<Result<digests::ChainDigests, PortError>> = futures_util::stream::iter(chains)
+        .map(|(account, root, region)| {
+            let days = days.clone();
+            async move {
+                let mut delivered = Vec::new();
+                for day in days {
+                    let prefix = keys::digest_day_prefix(&root, &region, day);
+                    for key in g.list_keys(bucket, &prefix).await? {
+                        if let ObjectKind::Digest(d) = keys::classify(&key) {
+                            if d.trail_name == trail.name
+                                && d.home_region == trail.home_region
+                                && !d.backfill
+                            {
+                                delivered.push(d.timestamp);
+                            }
+                        }
+                    }
+                }
+                delivered.sort();
+                Ok(digests::ChainDigests {
+                    account,
+                    region,
+                    delivered,
+                })
+            }
+        })
+        .buffered(LISTING_CONCURRENCY)
+        .collect()
+        .await;
+    listed.into_iter().collect()
 }
 
 /// Reads a trail and evaluates it; `Err` only for infrastructure

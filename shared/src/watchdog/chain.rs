@@ -121,9 +121,20 @@ pub struct ChainConfig {
     /// at least this many days (the template's CreateTrail mode turns it
     /// on); `None`: its state is reported but not alerted.
     pub object_lock_min_days: Option<i64>,
+    /// Where the integrity validator records its checkpoints
+    /// ([`super::digests::validator_lag`] runs only with them).
+    pub checkpoint_bucket: Option<String>,
+    /// How late a digest may arrive past its hour (default 15 minutes).
+    pub delivery_slack: Option<chrono::Duration>,
 }
 
 impl ChainConfig {
+    /// The delivery slack, 15 minutes unless configured.
+    pub fn slack(&self) -> chrono::Duration {
+        self.delivery_slack
+            .unwrap_or_else(|| chrono::Duration::minutes(15))
+    }
+
     /// The log group name the router must be subscribed to, if any.
     pub fn log_group(&self, req: &Requirements) -> Option<String> {
         self.router_log_group.clone().or_else(|| {

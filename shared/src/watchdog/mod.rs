@@ -20,6 +20,8 @@
 //!   log bucket's events, versioning, public access, policy and Object
 //!   Lock; the validator's rule and queue; the router's subscription),
 //!   alert only.
+//! - [`digests`]: continuous coverage: every chain's newest digest is
+//!   recent, and the validator keeps up with them (its checkpoints).
 //!
 //! A pass, for the function that drives it: for each trail, describe it,
 //! get its status and selectors, [`evaluate`]; for a shadow trail
@@ -30,6 +32,7 @@
 
 pub mod chain;
 pub mod checks;
+pub mod digests;
 pub mod model;
 pub mod ports;
 pub mod requirements;

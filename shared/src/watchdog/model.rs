@@ -538,6 +538,12 @@ pub enum CheckName {
     ValidatorFeed,
     /// The trail's log group has the alert router's subscription filter.
     RouterSubscription,
+    /// Every account × region chain's newest digest is less than an hour
+    /// (plus the delivery slack) old.
+    DigestDelivery,
+    /// The integrity validator has verified every digest delivered more
+    /// than two hours ago.
+    ValidatorLag,
 }
 
 impl CheckName {
@@ -554,7 +560,7 @@ impl CheckName {
     ];
 
     /// The checks of the chain outside the trail (alert only: never repaired).
-    pub const CHAIN: [CheckName; 7] = [
+    pub const CHAIN: [CheckName; 9] = [
         CheckName::BucketEvents,
         CheckName::BucketVersioning,
         CheckName::BucketPublicAccess,
@@ -562,11 +568,13 @@ impl CheckName {
         CheckName::ObjectLock,
         CheckName::ValidatorFeed,
         CheckName::RouterSubscription,
+        CheckName::DigestDelivery,
+        CheckName::ValidatorLag,
     ];
 
     /// Every check: [`Self::TRAIL`], then [`Self::CHAIN`].
-    pub const ALL: [CheckName; 15] = {
-        let mut all = [CheckName::Logging; 15];
+    pub const ALL: [CheckName; 17] = {
+        let mut all = [CheckName::Logging; 17];
         let mut i = 0;
         while i < Self::TRAIL.len() {
             all[i] = Self::TRAIL[i];
@@ -597,6 +605,8 @@ impl CheckName {
             CheckName::ObjectLock => "object_lock",
             CheckName::ValidatorFeed => "validator_feed",
             CheckName::RouterSubscription => "router_subscription",
+            CheckName::DigestDelivery => "digest_delivery",
+            CheckName::ValidatorLag => "validator_lag",
         }
     }
 
@@ -614,7 +624,7 @@ impl fmt::Display for CheckName {
 
 /// A name that is not one of the checks (a configuration typo).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown check {0:?} (expected one of logging, delivery, multi_region, global_service_events, log_file_validation, kms_encryption, cloudwatch_logs, event_selectors, bucket_events, bucket_versioning, bucket_public_access, bucket_policy, object_lock, validator_feed, router_subscription)")]
+#[error("unknown check {0:?} (expected one of logging, delivery, multi_region, global_service_events, log_file_validation, kms_encryption, cloudwatch_logs, event_selectors, bucket_events, bucket_versioning, bucket_public_access, bucket_policy, object_lock, validator_feed, router_subscription, digest_delivery, validator_lag)")]
 pub struct UnknownCheck(pub String);
 
 impl FromStr for CheckName {

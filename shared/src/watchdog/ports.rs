@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::chain::{BucketFacts, QueueFacts, RuleFacts, SubscriptionFilter};
 use super::checks::TrailUpdate;
+use super::digests::Checkpoint;
 use super::model::{Selectors, TrailInfo, TrailStatus};
 use crate::error::PortError;
 
@@ -98,4 +99,22 @@ pub trait GuardChain: Send + Sync {
         &self,
         log_group: &str,
     ) -> impl Future<Output = Result<Vec<SubscriptionFilter>, PortError>> + Send;
+    /// Every key under `prefix` in `bucket` (all pages): a day folder of
+    /// digests, to find each chain's newest.
+    fn list_keys(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// The folders directly under `prefix` (accounts, regions).
+    fn list_folders(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// The integrity validator's checkpoints; `None` when none are kept
+    /// (no checkpoint bucket configured).
+    fn checkpoints(
+        &self,
+    ) -> impl Future<Output = Result<Option<Vec<Checkpoint>>, PortError>> + Send;
 }

@@ -113,7 +113,7 @@ pub struct Requirements {
     /// `router_subscription`: the chain outside the trail
     /// ([`super::chain`]). Default alert; never repaired (a person owns
     /// the bucket, the rule and the subscription), so `Repair` is refused.
-    pub chain: [Mode; 7],
+    pub chain: [Mode; 9],
     /// The key ARN the trail must use (a bare key id is compared with the
     /// id in the trail's key ARN); `None`: any SSE-KMS key is fine.
     pub kms_key: Option<String>,
@@ -152,7 +152,7 @@ impl Default for Requirements {
             kms_encryption: Mode::Alert,
             cloudwatch_logs: Mode::Alert,
             event_selectors: Mode::Repair,
-            chain: [Mode::Alert; 7],
+            chain: [Mode::Alert; 9],
             kms_key: None,
             cloudwatch_logs_group_arn: None,
             cloudwatch_logs_role_arn: None,

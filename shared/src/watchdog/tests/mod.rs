@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::*;
 
 mod checks;
+mod digests;
 mod model;
 mod selectors;
 mod state;
