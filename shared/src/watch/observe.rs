@@ -131,8 +131,9 @@ async fn observe_digests<G: GuardChain>(
                         trail: trail.arn.clone(),
                         check,
                         status: CheckStatus::Failed,
-                        detail: "cannot read the trail's status: whether a digest is due is unknown"
-                            .into(),
+                        detail:
+                            "cannot read the trail's status: whether a digest is due is unknown"
+                                .into(),
                     });
                 }
             }
