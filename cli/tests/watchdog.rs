@@ -45,8 +45,9 @@ fn the_command_prints_each_check_and_exits_by_the_result() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // Six trail checks, and the five of the trail's log bucket.
-    assert_eq!(lines.len(), 11, "{}", run1.stdout);
+    // Six trail checks, digest delivery, and the five of the trail's log
+    // bucket (validator_lag needs TRAILGUARD_CHECKPOINT_BUCKET).
+    assert_eq!(lines.len(), 12, "{}", run1.stdout);
     for l in &lines {
         let on = if l["check"]
             .as_str()
@@ -74,6 +75,8 @@ fn the_command_prints_each_check_and_exits_by_the_result() {
     assert_eq!(by["bucket_public_access"], "drift");
     assert_eq!(by["bucket_policy"], "drift");
     assert_eq!(by["object_lock"], "ok");
+    // Validation is off: no digest is due (log_file_validation says so).
+    assert_eq!(by["digest_delivery"], "ok");
     // Repairing what may be repaired leaves the alert-only ones.
     let run2 = run(&bin, &["watchdog", "--trail", "main-trail"], &emu, &env);
     assert_eq!(run2.code, 1, "{}\n{}", run2.stdout, run2.stderr);

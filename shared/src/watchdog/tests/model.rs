@@ -277,7 +277,9 @@ fn check_names_are_snake_case_everywhere() {
             "bucket_policy",
             "object_lock",
             "validator_feed",
-            "router_subscription"
+            "router_subscription",
+            "digest_delivery",
+            "validator_lag"
         ]
     );
     for c in CheckName::ALL {
