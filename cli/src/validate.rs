@@ -49,7 +49,7 @@ pub struct Selection {
     #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
     /// How many files to fetch and hash at once.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub jobs: u16,
 }
 

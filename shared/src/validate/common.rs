@@ -147,26 +147,88 @@ pub(super) fn link_verdicts(
     }
 }
 
-/// Fetches and hashes log files listed by valid digests, a bounded number at
-/// a time, keeping only one chunk of each inflated file in memory.
-///
-/// `bucket` is the bucket the digests were read from: CloudTrail writes a
-/// trail's log files and digests to one bucket, so a listed file elsewhere,
-/// or a listed key that is not a log file of an expected owner, is a finding
-/// and is never fetched (the function must not be steered to read, or fail
-/// on, objects it does not guard).
+/// What fetching and hashing one log file came to, before it is compared
+/// with what a digest recorded for it.
+#[derive(Debug, Clone)]
+pub(super) enum Hashed {
+    /// No such key.
+    NotFound,
+    /// Larger than may be fetched.
+    TooLarge,
+    /// Not a usable gzip stream.
+    Bad(Reason),
+    /// The SHA-256 of its inflated content.
+    Sha(gzip::Sha256),
+}
+
+/// Fetches and hashes one object, holding one of `permits` (if given)
+/// from the request until the hash is done, so that at most that many
+/// bodies are in memory at once.
+pub(super) async fn fetch_and_hash<S: ObjectStore>(
+    store: &S,
+    cfg: &ValidatorConfig,
+    bucket: &str,
+    key: &str,
+    permits: Option<&tokio::sync::Semaphore>,
+) -> Result<Hashed, PortError> {
+    let _permit = match permits {
+        Some(p) => Some(p.acquire().await.map_err(|e| PortError::Unavailable {
+            operation: "fetch",
+            resource: key.to_string(),
+            message: e.to_string(),
+        })?),
+        None => None,
+    };
+    Ok(match store.get(bucket, key, cfg.max_object_bytes).await? {
+        Fetched::NotFound => Hashed::NotFound,
+        Fetched::TooLarge { .. } => Hashed::TooLarge,
+        Fetched::Found(o) => {
+            match hash_off_the_runtime(o.body, cfg.expect.max_inflated_bytes, key).await? {
+                Err(e) => Hashed::Bad(logfile::gzip_reason(e)),
+                Ok((sha, _)) => Hashed::Sha(sha),
+            }
+        }
+    })
+}
+
+/// The verdict on a listed log file from what fetching it came to.
+pub(super) fn log_verdict(cfg: &ValidatorConfig, f: &DigestLogFile, hashed: &Hashed) -> Verdict {
+    let (b, k) = (f.s3_bucket.as_str(), f.s3_object.as_str());
+    let reason = match hashed {
+        Hashed::NotFound => Some(Reason::NotFound),
+        Hashed::TooLarge => Some(Reason::TooLarge(cfg.max_object_bytes)),
+        Hashed::Bad(r) => Some(r.clone()),
+        Hashed::Sha(sha) if sha.matches_hex(&f.hash_value) => None,
+        Hashed::Sha(_) => Some(Reason::HashMismatch),
+    };
+    match reason {
+        None => Verdict::valid(FileKind::Log, b, k),
+        Some(r) => Verdict::invalid(FileKind::Log, b, k, r),
+    }
+}
+
+/// Checks each listed log file against its recorded hash, using what was
+/// already fetched and hashed (`hashed`, by key in the trail's bucket) and
+/// fetching the rest, `cfg.concurrency` (or `permits`) at a time.
 pub(super) async fn hash_log_files<S: ObjectStore>(
     store: &S,
     cfg: &ValidatorConfig,
     bucket: &str,
     files: Vec<DigestLogFile>,
+    hashed: &std::collections::HashMap<String, Hashed>,
+    permits: Option<&tokio::sync::Semaphore>,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Verdict>, PortError> {
     let results: Vec<Result<Verdict, PortError>> = stream::iter(files)
         .map(|f| async move {
             let v = match listed_elsewhere(cfg, bucket, &f) {
                 Some(verdict) => Ok(verdict),
-                None => hash_one(store, cfg, &f).await,
+                None => match hashed.get(&f.s3_object) {
+                    Some(h) => Ok(log_verdict(cfg, &f, h)),
+                    None => fetch_and_hash(store, cfg, &f.s3_bucket, &f.s3_object, permits)
+                        .await
+                        .map(|h| log_verdict(cfg, &f, &h)),
+                },
             };
             on_done();
             v
@@ -195,25 +257,37 @@ fn listed_elsewhere(cfg: &ValidatorConfig, bucket: &str, f: &DigestLogFile) -> O
     Some(Verdict::invalid(FileKind::Log, b, k, reason))
 }
 
-async fn hash_one<S: ObjectStore>(
-    store: &S,
-    cfg: &ValidatorConfig,
-    f: &DigestLogFile,
-) -> Result<Verdict, PortError> {
-    let (b, k) = (f.s3_bucket.as_str(), f.s3_object.as_str());
-    let reason = match store.get(b, k, cfg.max_object_bytes).await? {
-        Fetched::NotFound => Some(Reason::NotFound),
-        Fetched::TooLarge { .. } => Some(Reason::TooLarge(cfg.max_object_bytes)),
-        Fetched::Found(o) => match gzip::hash_only(&o.body, cfg.expect.max_inflated_bytes) {
-            Err(e) => Some(logfile::gzip_reason(e)),
-            Ok((sha, _)) if sha.matches_hex(&f.hash_value) => None,
-            Ok(_) => Some(Reason::HashMismatch),
-        },
-    };
-    Ok(match reason {
-        None => Verdict::valid(FileKind::Log, b, k),
-        Some(r) => Verdict::invalid(FileKind::Log, b, k, r),
+/// Inflating and hashing at once: as many as there are cores, so that a
+/// wide `--jobs` does not start a thread per body in flight.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
     })
+}
+
+/// Inflates and hashes on the blocking pool: the fetches are concurrent
+/// futures of one task, so hashing inside them would run on one core, one
+/// file at a time, while the others wait (BENCHMARKS.md b). A hashing task
+/// that cannot finish (it panicked: a defect) fails the run; it never
+/// becomes a verdict.
+async fn hash_off_the_runtime(
+    body: Vec<u8>,
+    limit: u64,
+    key: &str,
+) -> Result<Result<(gzip::Sha256, u64), gzip::GzipError>, PortError> {
+    let failed = |e: String| PortError::Unavailable {
+        operation: "hash",
+        resource: key.to_string(),
+        message: e,
+    };
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    tokio::task::spawn_blocking(move || gzip::hash_only(&body, limit))
+        .await
+        .map_err(|e| failed(e.to_string()))
 }
 
 /// Log files in a window that no digest lists.

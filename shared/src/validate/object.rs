@@ -153,7 +153,18 @@ impl<S: ObjectStore, K: PublicKeys> ObjectValidator<S, K> {
             None => None,
         };
         let listed = current.digest.log_files.clone();
-        out.extend(common::hash_log_files(&self.store, &self.cfg, bucket, listed, &|| {}).await?);
+        out.extend(
+            common::hash_log_files(
+                &self.store,
+                &self.cfg,
+                bucket,
+                listed,
+                &std::collections::HashMap::new(),
+                None,
+                &|| {},
+            )
+            .await?,
+        );
         out.extend(
             self.unlisted_in_window(bucket, dkey, &current, previous.as_ref())
                 .await?,

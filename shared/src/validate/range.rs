@@ -8,10 +8,10 @@
 //! objects reported rather than aborting. Fetching and hashing run
 //! concurrently.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::{stream, StreamExt};
+use futures_util::{stream, FutureExt, StreamExt};
 
 use super::common::{self, CheckedDigest};
 use super::coverage::{self, ChainInput, ChainSummary, Span, Window};
@@ -221,17 +221,27 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
     regions.dedup();
     // One ListPublicKeys call per region covers the whole range, as the AWS
     // CLI does for its one region: each region signs its digests with its
-    // own keys (KeyCache).
-    for region in &regions {
-        // Best effort: a region that refuses or fails is asked again per
-        // digest, where a refusal is a finding and an outage an error.
-        if let Err(e) = keys
-            .preload(region, req.start, req.end + Duration::hours(2))
-            .await
-        {
-            tracing::warn!(%region, error = %e, "ListPublicKeys failed; asked again per digest");
+    // own keys (KeyCache). They load while the chains list their folders;
+    // digests are checked once they are in.
+    let keys_ready = {
+        let regions = regions.clone();
+        async move {
+            let loads = regions.iter().map(|region| async move {
+                // Best effort: a region that refuses or fails is asked
+                // again per digest, where a refusal is a finding and an
+                // outage an error.
+                if let Err(e) = keys
+                    .preload(region, req.start, req.end + Duration::hours(2))
+                    .await
+                {
+                    tracing::warn!(%region, error = %e, "ListPublicKeys failed; asked again per digest");
+                }
+            });
+            futures_util::future::join_all(loads).await;
         }
-    }
+        .boxed()
+        .shared()
+    };
     let one_account = chains
         .iter()
         .all(|c| chains.first().is_some_and(|f| f.account == c.account));
@@ -244,12 +254,18 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         bucket: &bucket,
         prefix: prefix.as_deref(),
         progress,
+        permits: tokio::sync::Semaphore::new(cfg.concurrency.max(1)),
+        keys_ready: keys_ready.clone(),
     };
-    let outcomes: Vec<Result<ChainOutcome, PortError>> = stream::iter(&chains)
-        .map(|c| run.chain(c, one_account))
-        .buffered(CHAINS_AT_ONCE)
-        .collect()
-        .await;
+    // The trail's status (only to explain a silence) is asked beside it all.
+    let (outcomes, activity, ()) = tokio::join!(
+        stream::iter(&chains)
+            .map(|c| run.chain(c, one_account))
+            .buffered(CHAINS_AT_ONCE)
+            .collect::<Vec<Result<ChainOutcome, PortError>>>(),
+        trails.activity(&req.trail_arn),
+        keys_ready
+    );
     let mut report = RangeReport {
         regions,
         bucket: bucket.clone(),
@@ -279,7 +295,7 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         inputs.push(o.input);
     }
     // Only to explain a silence; without it a silence stays a finding.
-    report.activity = match trails.activity(&req.trail_arn).await {
+    report.activity = match activity {
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(error = %e, "GetTrailStatus failed; silences are not explained");
@@ -335,13 +351,27 @@ async fn discover<S: ObjectStore>(
         .account_id
         .clone()
         .unwrap_or_else(|| arn_account.to_string());
+    // Without an organization given, the account's own folder's regions
+    // are listed while the organization is looked for: one round trip
+    // instead of two when there is none (the usual trail).
+    let direct = keys::digest_regions_prefix(&keys::account_root(prefix, None, &account));
+    let mut listed_direct = None;
     let org_id = match &req.organization_id {
         Some(o) => Some(o.clone()),
-        None => match find_org(store, bucket, prefix, &account).await? {
-            Some(o) => Some(o),
-            None if organization_trail => only_org(store, bucket, prefix).await?,
-            None => None,
-        },
+        None => {
+            let (org, regions) = tokio::join!(
+                find_org(store, bucket, prefix, &account),
+                store.list_folders(bucket, &direct)
+            );
+            match org? {
+                Some(o) => Some(o),
+                None if organization_trail => only_org(store, bucket, prefix).await?,
+                None => {
+                    listed_direct = Some(regions?);
+                    None
+                }
+            }
+        }
     };
     let mut accounts: Vec<String> = match (&req.account_id, &org_id) {
         (None, Some(o)) => {
@@ -375,11 +405,19 @@ async fn discover<S: ObjectStore>(
     let listed: Vec<Result<Vec<Chain>, PortError>> = stream::iter(accounts)
         .map(|account| {
             let org_id = org_id.clone();
+            let ready = listed_direct.clone();
+            let direct = &direct;
             async move {
                 let root = keys::account_root(prefix, org_id.as_deref(), &account);
-                let mut regions: Vec<String> = store
-                    .list_folders(bucket, &keys::digest_regions_prefix(&root))
-                    .await?
+                let folders = match ready {
+                    Some(f) if keys::digest_regions_prefix(&root) == *direct => f,
+                    _ => {
+                        store
+                            .list_folders(bucket, &keys::digest_regions_prefix(&root))
+                            .await?
+                    }
+                };
+                let mut regions: Vec<String> = folders
                     .iter()
                     .map(|f| last_segment(f))
                     .filter(|r| keys::is_region(r))
@@ -490,6 +528,11 @@ struct Run<'a, S, K> {
     bucket: &'a str,
     prefix: Option<&'a str>,
     progress: &'a dyn Progress,
+    /// `--jobs`: requests (and bodies) in flight across every chain.
+    permits: tokio::sync::Semaphore,
+    /// Resolves once the public keys of every region are loaded: digests
+    /// are checked after it, so each region's keys are asked for once.
+    keys_ready: futures_util::future::Shared<futures_util::future::BoxFuture<'a, ()>>,
 }
 
 struct Listed {
@@ -568,18 +611,53 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
 
     /// Validates one chain's digests and logs into `report`, its windows
     /// into `windows`; returns the digests verified whole (to remember).
+    ///
+    /// Round trips, not bytes, set the time of a range (the AWS CLI's
+    /// weakness): the range's digest and log folders are listed at once,
+    /// then every digest and every log file of the range are fetched at
+    /// once (at most `--jobs` in flight), the logs hashed as they arrive on
+    /// every core, and only then matched with what the digests recorded. A
+    /// file a digest lists outside those folders is fetched after.
     async fn region(
         &self,
         folder: &Folder<'_>,
         report: &mut RangeReport,
         windows: &mut Vec<Window>,
     ) -> Result<Vec<(DigestKey, Verified)>, PortError> {
-        let (digests, strays) = self.list_digests(folder).await?;
+        let log_prefixes = days(self.req.start.date_naive(), self.req.end.date_naive())
+            .map(|day| keys::log_day_prefix(folder.root, folder.region, day));
+        let (listed, log_keys, ()) = tokio::join!(
+            self.list_digests(folder),
+            self.list_all(log_prefixes),
+            self.keys_ready.clone()
+        );
+        let (digests, strays) = listed?;
+        let log_keys = log_keys?;
         let (digests, old) = self.remembered(folder, digests, report, windows);
         report.verdicts.extend(common::stray(self.bucket, &strays));
-        self.progress.add(digests.len() as u64);
-        let checked: Vec<Result<CheckedDigest, PortError>> = stream::iter(&digests)
+        // The log files this range's digests should list: named in the
+        // range (less the delivery slack, plus the hour the last digest
+        // may spill into), outside the hours an earlier run verified.
+        let slack = self.cfg.boundary;
+        let wanted: Vec<&str> = log_keys
+            .iter()
+            .filter(|k| match classify(k) {
+                ObjectKind::Log(l) => {
+                    l.timestamp >= self.req.start - slack
+                        && l.timestamp <= self.req.end + Duration::hours(1)
+                        && !old
+                            .iter()
+                            .any(|v| l.timestamp >= v.start - slack && l.timestamp <= v.end + slack)
+                }
+                _ => false,
+            })
+            .map(String::as_str)
+            .collect();
+        self.progress.add((digests.len() + wanted.len()) as u64);
+        let jobs = self.cfg.concurrency.max(1);
+        let check_all = stream::iter(&digests)
             .map(|d| async move {
+                let _permit = self.permit(&d.key).await?;
                 let c = common::check_digest(
                     self.store,
                     self.keys,
@@ -592,9 +670,26 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 self.progress.done();
                 c
             })
-            .buffered(self.cfg.concurrency.max(1))
-            .collect()
-            .await;
+            .buffered(jobs)
+            .collect::<Vec<Result<CheckedDigest, PortError>>>();
+        let hash_all = stream::iter(&wanted)
+            .map(|k| async move {
+                let h = common::fetch_and_hash(
+                    self.store,
+                    self.cfg,
+                    self.bucket,
+                    k,
+                    Some(&self.permits),
+                )
+                .await;
+                self.progress.done();
+                h.map(|h| (k.to_string(), h))
+            })
+            .buffer_unordered(jobs)
+            .collect::<Vec<Result<(String, common::Hashed), PortError>>>();
+        let (checked, hashed) = tokio::join!(check_all, hash_all);
+        let hashed: HashMap<String, common::Hashed> =
+            hashed.into_iter().collect::<Result<_, _>>()?;
         let mut by_key: BTreeMap<&str, (&Listed, CheckedDigest)> = BTreeMap::new();
         for (d, c) in digests.iter().zip(checked) {
             by_key.insert(&d.key, (d, c?));
@@ -614,18 +709,9 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                     starts_chain: p.digest.previous().is_none(),
                 }),
         );
-        let mut chain_verdicts = Vec::new();
-        let mut broken = HashSet::new();
-        self.walk_chain(
-            folder,
-            &by_key,
-            &mut chain_verdicts,
-            &mut report.notices,
-            &mut broken,
-        )
-        .await?;
 
-        // Log files of valid digests, hashed once each.
+        // Log files of valid digests, each once; what was not hashed above
+        // is fetched beside the chain's walk.
         let mut seen = HashSet::new();
         let mut per_digest: Vec<(Verdict, Vec<DigestLogFile>)> = Vec::new();
         for (_, c) in &order {
@@ -642,14 +728,35 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
             .iter()
             .flat_map(|(_, f)| f.iter().cloned())
             .collect();
-        self.progress.add(all_files.len() as u64);
+        let extra = all_files
+            .iter()
+            .filter(|f| f.s3_bucket != self.bucket || !hashed.contains_key(&f.s3_object))
+            .count();
+        self.progress.add(extra as u64);
         let progress = self.progress;
-        let mut log_verdicts =
-            common::hash_log_files(self.store, self.cfg, self.bucket, all_files, &|| {
-                progress.done()
-            })
-            .await?
-            .into_iter();
+        let done = || progress.done();
+        let mut chain_verdicts = Vec::new();
+        let mut broken = HashSet::new();
+        let (walked, logs) = tokio::join!(
+            self.walk_chain(
+                folder,
+                &by_key,
+                &mut chain_verdicts,
+                &mut report.notices,
+                &mut broken,
+            ),
+            common::hash_log_files(
+                self.store,
+                self.cfg,
+                self.bucket,
+                all_files,
+                &hashed,
+                Some(&self.permits),
+                &done
+            )
+        );
+        walked?;
+        let mut log_verdicts = logs?.into_iter();
         let mut whole = HashSet::new();
         for (dv, files) in per_digest {
             let logs: Vec<Verdict> = log_verdicts.by_ref().take(files.len()).collect();
@@ -682,8 +789,20 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 report.found_end = Some(report.found_end.map_or(e, |f| f.max(e)));
             }
         }
-        self.check_unlisted(folder, &by_key, &old, report).await?;
+        self.check_unlisted(folder, &by_key, &old, log_keys, report);
         Ok(verified)
+    }
+
+    /// One of the run's `--jobs` request slots.
+    async fn permit(&self, key: &str) -> Result<tokio::sync::SemaphorePermit<'_>, PortError> {
+        self.permits
+            .acquire()
+            .await
+            .map_err(|e| PortError::Unavailable {
+                operation: "fetch",
+                resource: key.to_string(),
+                message: e.to_string(),
+            })
     }
 
     /// Sets aside the listed digests an earlier run verified: their windows
@@ -896,13 +1015,14 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
 
     /// Log files in the digests' span that no digest lists; files after the
     /// last digest are pending, or invalid once their digest is overdue.
-    async fn check_unlisted(
+    fn check_unlisted(
         &self,
         folder: &Folder<'_>,
         by_key: &BTreeMap<&str, (&Listed, CheckedDigest)>,
         remembered: &[Verified],
+        log_keys: Vec<String>,
         report: &mut RangeReport,
-    ) -> Result<(), PortError> {
+    ) {
         let parsed: Vec<&ParsedDigest> = by_key
             .values()
             .filter_map(|(_, c)| c.parsed.as_ref().or(c.unverified.as_ref()))
@@ -911,18 +1031,14 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
             parsed.iter().map(|p| p.start).min(),
             parsed.iter().map(|p| p.end).max(),
         ) else {
-            return Ok(());
+            return;
         };
         let from = first.max(self.req.start);
         let to = (last - self.cfg.boundary).min(self.req.end);
-        let prefixes = days(self.req.start.date_naive(), self.req.end.date_naive())
-            .map(|day| keys::log_day_prefix(folder.root, folder.region, day));
         // Log files of remembered hours were checked by the run that
         // verified them (see `state`).
         let slack = self.cfg.boundary;
-        let candidates: Vec<String> = self
-            .list_all(prefixes)
-            .await?
+        let candidates: Vec<String> = log_keys
             .into_iter()
             .filter(|k| match classify(k) {
                 ObjectKind::Log(l) => !remembered
@@ -980,7 +1096,6 @@ impl<S: ObjectStore, K: PublicKeys> Run<'_, S, K> {
                 display(to)
             ));
         }
-        Ok(())
     }
 
     /// Every key under each prefix, listed concurrently, in prefix order.
