@@ -14,8 +14,11 @@
 //!   `marker`, `max-keys`), `GET /BUCKET/KEY` (with each object's
 //!   `x-amz-meta-*` metadata);
 //! - CloudTrail (JSON 1.1, `X-Amz-Target`): `ListPublicKeys` (every
-//!   region's key, as the emulator registers them); any other call answers
-//!   `TrailNotFoundException`;
+//!   region's key, as the emulator registers them), `DescribeTrails` (the
+//!   trail: an organization trail with `--org-id`), `GetTrailStatus`
+//!   (logging since a day before the first digest); Organizations'
+//!   `DescribeOrganization` (how the AWS CLI finds an organization trail's
+//!   folder); any other call answers `TrailNotFoundException`;
 //! - `GET /_standin/requests`: the requests served, by operation.
 //!
 //! Nothing is checked (no signature, no credentials): a benchmark
@@ -82,6 +85,9 @@ struct Object {
 
 struct World {
     bucket: String,
+    describe_trails: String,
+    trail_status: String,
+    organization: Option<String>,
     objects: BTreeMap<String, Object>,
     keys_json: String,
     latency: Duration,
@@ -136,7 +142,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
         })
         .collect();
+    let home = args.regions.first().cloned().unwrap_or_default();
+    let arn = format!(
+        "arn:aws:cloudtrail:{home}:{}:trail/{}",
+        args.account, args.trail
+    );
     let world = Arc::new(World {
+        describe_trails: serde_json::json!({"trailList": [{
+            "Name": args.trail, "S3BucketName": args.bucket, "TrailARN": arn,
+            "HomeRegion": home, "IsMultiRegionTrail": true, "IncludeGlobalServiceEvents": true,
+            "LogFileValidationEnabled": true, "IsOrganizationTrail": args.org_id.is_some(),
+        }]})
+        .to_string(),
+        // Logging since a day before the first digest: every hour of the
+        // trail is owed a digest.
+        trail_status: serde_json::json!({
+            "IsLogging": true,
+            "StartLoggingTime": (args.start - chrono::Duration::days(1)).timestamp(),
+        })
+        .to_string(),
+        organization: args.org_id.as_ref().map(|o| {
+            serde_json::json!({"Organization": {
+                "Id": o, "Arn": format!("arn:aws:organizations::{}:organization/{o}", args.account),
+                "MasterAccountId": args.account, "FeatureSet": "ALL",
+            }})
+            .to_string()
+        }),
         bucket: args.bucket.clone(),
         objects,
         keys_json: serde_json::json!({ "PublicKeyList": list }).to_string(),
@@ -310,6 +341,24 @@ fn answer(world: &World, req: &Request) -> Answer {
     if let Some(target) = req.headers.get("x-amz-target") {
         let _ = &req.body;
         return match target.rsplit('.').next() {
+            Some("DescribeTrails") => json(
+                "cloudtrail:DescribeTrails",
+                "200 OK",
+                world.describe_trails.clone(),
+            ),
+            Some("GetTrailStatus") => json(
+                "cloudtrail:GetTrailStatus",
+                "200 OK",
+                world.trail_status.clone(),
+            ),
+            Some("DescribeOrganization") => match &world.organization {
+                Some(o) => json("organizations:DescribeOrganization", "200 OK", o.clone()),
+                None => json(
+                    "organizations:DescribeOrganization",
+                    "400 Bad Request",
+                    r#"{"__type":"AWSOrganizationsNotInUseException","message":"not in an organization"}"#.into(),
+                ),
+            },
             Some("ListPublicKeys") => json(
                 "cloudtrail:ListPublicKeys",
                 "200 OK",
