@@ -62,22 +62,27 @@ pub async fn run(args: Args) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let written = recorder
-        .finish(&report.bucket, |listings, folders, objects| Manifest {
-            format: FORMAT.into(),
-            trail_arn: req.trail_arn.clone(),
-            bucket: report.bucket.clone(),
-            prefix: report.prefix.clone(),
-            account_id: req.account_id.clone(),
-            organization_id: report.organization_id.clone(),
-            regions: req.regions.clone(),
-            start: req.start,
-            end: req.end,
-            exported_at: Utc::now(),
-            activity: report.activity,
-            listings,
-            folders,
-            objects,
-        })
+        .finish(
+            &report.bucket,
+            cfg.max_object_bytes,
+            |listings, folders, objects| Manifest {
+                format: FORMAT.into(),
+                trail_arn: req.trail_arn.clone(),
+                bucket: report.bucket.clone(),
+                prefix: report.prefix.clone(),
+                account_id: req.account_id.clone(),
+                organization_id: report.organization_id.clone(),
+                regions: req.regions.clone(),
+                start: req.start,
+                end: req.end,
+                exported_at: Utc::now(),
+                activity: report.activity,
+                listings,
+                folders,
+                objects,
+                too_large: Default::default(),
+            },
+        )
         .await;
     let count = match written {
         Ok(n) => n,

@@ -68,6 +68,10 @@ pub struct Manifest {
     pub folders: BTreeMap<String, Vec<String>>,
     /// Each object copied: `BUCKET/KEY` to its file under `objects/`.
     pub objects: BTreeMap<String, String>,
+    /// Objects over the validator's size cap, not copied: `BUCKET/KEY` to
+    /// the size S3 gave, so the copy answers "too large" as S3 did.
+    #[serde(default)]
+    pub too_large: BTreeMap<String, u64>,
 }
 
 /// An object's S3 headers, beside its body.
@@ -179,6 +183,9 @@ impl DirStore {
 
 impl ObjectStore for DirStore {
     async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, PortError> {
+        if let Some(size) = self.manifest.too_large.get(&format!("{bucket}/{key}")) {
+            return Ok(Fetched::TooLarge { size: *size });
+        }
         let Some(file) = self.manifest.objects.get(&format!("{bucket}/{key}")) else {
             return Ok(Fetched::NotFound);
         };
@@ -313,6 +320,7 @@ pub struct Recorder<S, K> {
     listings: Mutex<BTreeMap<String, Vec<String>>>,
     folders: Mutex<BTreeMap<String, Vec<String>>>,
     objects: Mutex<BTreeMap<String, String>>,
+    too_large: Mutex<BTreeMap<String, u64>>,
     public_keys: Mutex<HashMap<String, Vec<PublicKey>>>,
 }
 
@@ -327,6 +335,7 @@ impl<S: ObjectStore, K: PublicKeys> Recorder<S, K> {
             listings: Mutex::default(),
             folders: Mutex::default(),
             objects: Mutex::default(),
+            too_large: Mutex::default(),
             public_keys: Mutex::default(),
         })
     }
@@ -337,6 +346,7 @@ impl<S: ObjectStore, K: PublicKeys> Recorder<S, K> {
     pub async fn finish(
         &self,
         bucket: &str,
+        max_bytes: u64,
         manifest: impl FnOnce(
             BTreeMap<String, Vec<String>>,
             BTreeMap<String, Vec<String>>,
@@ -348,9 +358,9 @@ impl<S: ObjectStore, K: PublicKeys> Recorder<S, K> {
             if lock(&self.objects).contains_key(&format!("{bucket}/{key}")) {
                 continue;
             }
-            // A listed object is copied whatever its size: the copy is
-            // evidence, and the validator's cap applies when it is read.
-            self.get(bucket, &key, u64::MAX)
+            // Under the validator's own cap: a larger object is recorded as
+            // too large (as the validation saw it), never downloaded whole.
+            self.get(bucket, &key, max_bytes)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -358,11 +368,12 @@ impl<S: ObjectStore, K: PublicKeys> Recorder<S, K> {
             let path = self.dir.join("public-keys").join(format!("{region}.json"));
             write(&path, keysfile::render(keys).as_bytes()).map_err(|e| e.to_string())?;
         }
-        let m = manifest(
+        let mut m = manifest(
             lock(&self.listings).clone(),
             lock(&self.folders).clone(),
             lock(&self.objects).clone(),
         );
+        m.too_large = lock(&self.too_large).clone();
         let count = m.objects.len();
         let text = serde_json::to_string_pretty(&m).map_err(|e| e.to_string())?;
         write(&self.dir.join(MANIFEST), text.as_bytes()).map_err(|e| e.to_string())?;
@@ -414,6 +425,9 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), CopyError> {
 impl<S: ObjectStore, K: PublicKeys> ObjectStore for Recorder<S, K> {
     async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, PortError> {
         let got = self.store.get(bucket, key, max_bytes).await?;
+        if let Fetched::TooLarge { size } = &got {
+            lock(&self.too_large).insert(format!("{bucket}/{key}"), *size);
+        }
         if let Fetched::Found(o) = &got {
             if !lock(&self.objects).contains_key(&format!("{bucket}/{key}")) {
                 self.save(bucket, key, o)

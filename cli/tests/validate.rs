@@ -3,7 +3,6 @@
 //! `aws cloudtrail validate-logs` for comparison.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use trailguard::gzip::gzip;
 use trailguard::synth::{generate, RegionKeys, SynthTrail, TrailSpec};
@@ -162,14 +161,6 @@ impl Case {
         );
         (ours, o)
     }
-}
-
-fn which(name: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
 }
 
 fn line_for<'a>(r: &'a Run, url: &str) -> Vec<&'a str> {

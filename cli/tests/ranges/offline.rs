@@ -107,14 +107,6 @@ async fn exported() -> Copy {
     }
 }
 
-fn which(name: &str) -> Option<std::path::PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|f| f.is_file())
-    })
-}
-
 impl Copy {
     fn copy(&self) -> std::path::PathBuf {
         self.dir.path().join("copy")
@@ -305,4 +297,55 @@ async fn a_range_the_copy_does_not_hold_is_refused() {
     );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("trailguard-export.json"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_object_over_the_cap_is_recorded_too_large_not_downloaded() {
+    let c = exported().await;
+    // Export again with a cap (TRAILGUARD_MAX_OBJECT_BYTES) smaller than
+    // the files: what the validation could not fetch is not copied either.
+    let cap = [("TRAILGUARD_MAX_OBJECT_BYTES", "300")];
+    let arn = c.spec.trail_arn();
+    let to = c.dir.path().join("capped");
+    let range = [
+        "--trail-arn",
+        &arn,
+        "--start-time",
+        START,
+        "--end-time",
+        END,
+        "--s3-bucket",
+        &c.spec.bucket,
+    ];
+    let online = run(
+        &trailguard_bin(),
+        &[&["validate", "--verbose"], &range[..]].concat(),
+        &c.emu,
+        &cap,
+    );
+    let r = run(
+        &trailguard_bin(),
+        &[&["export", "--to", to.to_str().unwrap()], &range[..]].concat(),
+        &c.emu,
+        &cap,
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(to.join("trailguard-export.json")).unwrap()).unwrap();
+    let too_large = manifest["too_large"].as_object().unwrap();
+    assert!(!too_large.is_empty(), "{manifest}");
+    for k in too_large.keys() {
+        assert!(manifest["objects"].get(k.as_str()).is_none(), "{k} copied");
+    }
+    // The copy answers as S3 did: the same verdicts, "larger than" included.
+    let mut args = vec!["validate", "--verbose", "--from-dir", to.to_str().unwrap()];
+    for k in &c.keys {
+        args.extend(["--public-keys", k.to_str().unwrap()]);
+    }
+    let offline = run(&trailguard_bin(), &args, &c.emu, &[NO_AWS, cap[0]]);
+    assert_eq!(
+        sorted(offline.verdict_lines()),
+        sorted(online.verdict_lines())
+    );
+    assert!(offline.stderr.contains("larger than"), "{}", offline.stderr);
 }
