@@ -464,6 +464,15 @@ impl Inbox {
     }
 }
 
+/// A program on `PATH` (the AWS CLI the tests compare with), if any.
+pub fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(name))
+            .find(|f| f.is_file())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -474,13 +483,4 @@ mod tests {
         assert_eq!(super::base64(b"foo"), "Zm9v");
         assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
     }
-}
-
-/// A program on `PATH` (the AWS CLI the tests compare with), if any.
-pub fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|f| f.is_file())
-    })
 }
