@@ -256,3 +256,42 @@ impl<T: Trails> Trails for std::sync::Arc<T> {
         (**self).activity(arn)
     }
 }
+
+/// A borrowed port is the port (a wrapper such as the backfill's call
+/// counter can sit over a port it does not own).
+impl<T: ObjectStore> ObjectStore for &T {
+    fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Fetched, PortError>> + Send {
+        (**self).get(bucket, key, max_bytes)
+    }
+    fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send {
+        (**self).list(bucket, prefix, start_after)
+    }
+    fn list_folders(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send {
+        (**self).list_folders(bucket, prefix)
+    }
+}
+
+impl<T: PublicKeys> PublicKeys for &T {
+    fn list(
+        &self,
+        region: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<PublicKey>, PortError>> + Send {
+        (**self).list(region, start, end)
+    }
+}

@@ -61,6 +61,13 @@ impl MemStore {
     }
 }
 
+impl crate::validate::backfill::ObjectWriter for MemStore {
+    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
+        self.put(bucket, key, body, &[]);
+        Ok(())
+    }
+}
+
 impl ObjectStore for MemStore {
     async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Fetched, PortError> {
         self.gets
@@ -251,5 +258,18 @@ impl Outbox for MemOutbox {
             .unwrap_or_else(|p| p.into_inner())
             .push((topic.to_string(), messages.to_vec()));
         Ok(())
+    }
+}
+
+/// CloudTrail knows no trail: ranges are validated from the bucket alone,
+/// and no silence is explained by the trail's status.
+pub struct NoTrails;
+
+impl Trails for NoTrails {
+    async fn locate(&self, _: &str) -> Result<Option<TrailLocation>, PortError> {
+        Ok(None)
+    }
+    async fn activity(&self, _: &str) -> Result<Option<TrailActivity>, PortError> {
+        Ok(None)
     }
 }

@@ -5,12 +5,17 @@
 //! A finding is a successful invocation with an alert; an infrastructure
 //! failure fails the invocation (or, from SQS, only the messages it
 //! touched) so AWS retries.
+//!
+//! The backfill's state machine invokes the same function in range mode
+//! (`{"backfill": {"step": ...}}`: [`handle_invocation`]).
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse};
 use serde_json::{json, Value};
 use trailguard::cloudtrail::events::{decode_invocation, EventError, Invocation};
 use trailguard::message::Outbox;
+use trailguard::ports::Trails;
 use trailguard::ports::{Checkpoints, ObjectStore, PortError, PublicKeys};
+use trailguard::validate::backfill::{Backfill, BackfillError, ObjectWriter, Step};
 use trailguard::validate::{Arrivals, Checked};
 
 /// Why an invocation failed (and will be retried by AWS).
@@ -25,6 +30,40 @@ pub enum HandlerError {
     /// The SQS partial batch response could not be written.
     #[error("cannot write the SQS batch response: {0}")]
     Response(serde_json::Error),
+    /// A backfill step failed (the state machine retries it).
+    #[error(transparent)]
+    Backfill(#[from] BackfillError),
+    /// A backfill step arrived, and this function has no backfill mode.
+    #[error("a backfill step, and backfill is not configured")]
+    NoBackfill,
+}
+
+/// Handles one invocation: a backfill step when the payload is one, else
+/// an S3, EventBridge or SQS event ([`handle`]).
+pub async fn handle_invocation<S, K, O, C, BS, BK, BT, BW, BO>(
+    flow: &Arrivals<S, K, O, C>,
+    backfill: Option<&Backfill<BS, BK, BT, BW, BO>>,
+    payload: Value,
+) -> Result<Value, HandlerError>
+where
+    S: ObjectStore,
+    K: PublicKeys,
+    O: Outbox,
+    C: Checkpoints,
+    BS: ObjectStore,
+    BK: PublicKeys,
+    BT: Trails,
+    BW: ObjectWriter,
+    BO: Outbox,
+{
+    match Step::of(&payload) {
+        None => handle(flow, payload).await,
+        Some(step) => {
+            let step = step.map_err(BackfillError::Step)?;
+            let b = backfill.ok_or(HandlerError::NoBackfill)?;
+            Ok(b.run(step, chrono::Utc::now()).await?)
+        }
+    }
 }
 
 /// Handles one invocation payload.
@@ -315,6 +354,66 @@ mod tests {
         assert_eq!(ids, vec!["s3-down", "garbage"]);
     }
 
+    /// The backfill's state machine invokes the same function: its steps
+    /// go to range mode, every other payload to the arrivals.
+    #[tokio::test]
+    async fn backfill_steps_run_in_range_mode() {
+        use std::sync::Arc;
+        use trailguard::testing::NoTrails;
+        use trailguard::validate::backfill::Backfill;
+        let f = fixture();
+        // The plan lists folders only: no public key is asked for.
+        let backfill = Backfill {
+            store: f.store.clone(),
+            keys: MemKeys::default(),
+            trails: NoTrails,
+            writer: f.store.clone(),
+            topic: Some(Topic::new(f.sent.clone(), TOPIC)),
+            cfg: ValidatorConfig::default(),
+        };
+        let plan = json!({"backfill": {"step": "plan",
+            "input": {"start": "2026-01-15T00:00:00Z", "end": "2026-01-15T23:59:59Z"},
+            "target": {"trailArn": f.spec.trail_arn(), "bucket": f.spec.bucket, "organizationId": ""},
+            "execution": "e1", "resultsBucket": "state", "maxConcurrency": "4"}});
+        let out = handle_invocation(&f.handler, Some(&backfill), plan.clone())
+            .await
+            .unwrap();
+        assert_eq!(out["chunks"], 1);
+        assert_eq!(out["maxConcurrency"], 4);
+        assert!(f
+            .store
+            .body("state", "trailguard/backfill/e1/chunks.json")
+            .is_some());
+        // An S3 event still goes to the arrivals.
+        let out = handle_invocation(
+            &f.handler,
+            Some(&backfill),
+            s3_event(&f.spec.bucket, &f.logs[0], "ObjectCreated:Put"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out["checked"], 1);
+        // A function deployed without range mode refuses the step.
+        let none =
+            None::<&Backfill<Arc<MemStore>, MemKeys, NoTrails, Arc<MemStore>, Arc<MemOutbox>>>;
+        assert!(matches!(
+            handle_invocation(&f.handler, none, plan).await,
+            Err(HandlerError::NoBackfill)
+        ));
+        // A malformed step is an error naming it, not an S3 event.
+        let err = handle_invocation(
+            &f.handler,
+            Some(&backfill),
+            json!({"backfill": {"step": "chunk"}}),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("cannot decode the backfill step"),
+            "{err}"
+        );
+    }
+
     #[tokio::test]
     async fn undecodable_payload_is_an_error_and_test_event_is_not() {
         let f = fixture();
@@ -346,6 +445,12 @@ mod sample_events {
                 continue;
             }
             let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            // The backfill's state machine payloads (range mode).
+            if let Some(step) = Step::of(&v) {
+                step.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                seen += 1;
+                continue;
+            }
             let keys: Vec<String> =
                 match decode_invocation(&v).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
                     Invocation::TestEvent => vec![],

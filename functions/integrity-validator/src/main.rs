@@ -7,6 +7,7 @@ use serde_json::Value;
 use trailguard::aws::{load_config, CloudTrailApi, S3Checkpoints, S3Store, SnsOutbox};
 use trailguard::config;
 use trailguard::message::Topic;
+use trailguard::validate::backfill::Backfill;
 use trailguard::validate::{Arrivals, ObjectValidator};
 
 #[tokio::main]
@@ -23,11 +24,21 @@ async fn main() -> Result<(), Error> {
         .checkpoint_bucket
         .as_ref()
         .map(|b| S3Checkpoints::new(&sdk, b.clone()));
-    let validator = ObjectValidator::new(S3Store::new(&sdk), CloudTrailApi::new(&sdk), cfg);
+    let store = S3Store::new(&sdk);
+    // Range mode, for the backfill's state machine: the same adapters.
+    let backfill = Backfill {
+        store: store.clone(),
+        keys: CloudTrailApi::new(&sdk),
+        trails: CloudTrailApi::new(&sdk),
+        writer: store.clone(),
+        topic: topic.clone(),
+        cfg: cfg.clone(),
+    };
+    let validator = ObjectValidator::new(store, CloudTrailApi::new(&sdk), cfg);
     let flow = Arrivals::new(validator, topic).with_checkpoints(checkpoints);
-    let flow = &flow;
+    let (flow, backfill) = (&flow, &backfill);
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Value>| async move {
-        integrity_validator::handle(flow, ev.payload)
+        integrity_validator::handle_invocation(flow, Some(backfill), ev.payload)
             .await
             .map_err(Error::from)
     }))

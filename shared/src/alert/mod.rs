@@ -4,6 +4,7 @@
 //! `structure` for the parts of a split alert): one place builds the SNS
 //! body every subscriber type reads.
 //!
+//! - [`backfill`]: a backfill's summary, one message per run.
 //! - [`integrity`]: the integrity validator's findings, grouped per
 //!   invocation into one message.
 //! - [`detection`]: a rule match on a CloudTrail event, the [`Alert`] model
@@ -16,6 +17,7 @@
 //! - [`notice`]: a message about trailguard itself.
 //! - [`redact`]: credentials a record may carry, kept out of alerts.
 
+pub mod backfill;
 pub mod detection;
 pub mod integrity;
 pub mod notice;

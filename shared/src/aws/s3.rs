@@ -230,6 +230,24 @@ impl S3Store {
     }
 }
 
+/// The backfill's chunk listing, written to the state bucket (its default
+/// encryption applies: the template's SSE-KMS with the stack key).
+impl crate::validate::backfill::ObjectWriter for S3Store {
+    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
+        self.client_for(bucket)
+            .await
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| port_error("PutObject", &format!("s3://{bucket}/{key}"), &e))?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Answers the emulator cannot give: a body shorter than its

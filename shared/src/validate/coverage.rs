@@ -24,7 +24,7 @@
 //! [`super::range`]); the table shows them as gaps too.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ports::TrailActivity;
 
@@ -59,7 +59,7 @@ pub struct ChainInput {
 }
 
 /// Why a chain has no digest for a stretch of the range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GapKind {
     /// No digest in the whole range.
@@ -87,7 +87,7 @@ impl GapKind {
 }
 
 /// A stretch of a chain without digests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
     /// Start of the silence.
     pub from: DateTime<Utc>,

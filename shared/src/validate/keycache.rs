@@ -79,6 +79,11 @@ impl<K: PublicKeys> KeyCache<K> {
         }
     }
 
+    /// The `ListPublicKeys` source (to count its calls).
+    pub fn source(&self) -> &K {
+        &self.source
+    }
+
     /// Loads every key valid in `[start, end]` into the cache (one call for a
     /// whole date range).
     pub async fn preload(

@@ -8,6 +8,7 @@
 //! so that a caller never reports a verdict made from partial data.
 
 mod arrivals;
+pub mod backfill;
 mod common;
 pub mod coverage;
 mod keycache;
@@ -21,5 +22,6 @@ pub use arrivals::{Arrivals, Checked};
 pub use keycache::{KeyCache, KeyLookup};
 pub use object::ObjectValidator;
 pub use range::{
-    display as display_time, validate_range, Progress, RangeError, RangeReport, RangeRequest,
+    discover_chains, display as display_time, validate_range, ChainRef, Discovered, Progress,
+    RangeError, RangeReport, RangeRequest,
 };

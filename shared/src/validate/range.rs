@@ -185,37 +185,12 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
     cfg: &ValidatorConfig,
     progress: &dyn Progress,
 ) -> Result<RangeReport, RangeError> {
-    let arn = parse_arn(&req.trail_arn).ok_or_else(|| RangeError::BadArn(req.trail_arn.clone()))?;
-    if req.start > req.end {
-        return Err(RangeError::BadRange);
-    }
-    let (bucket, prefix, organization_trail) = match &req.bucket {
-        Some(b) => (b.clone(), req.prefix.clone(), false),
-        None => {
-            let t = trails
-                .locate(&req.trail_arn)
-                .await?
-                .ok_or_else(|| RangeError::TrailNotFound(req.trail_arn.clone()))?;
-            (
-                t.bucket,
-                req.prefix.clone().or(t.prefix),
-                t.is_organization_trail,
-            )
-        }
-    };
-    if let Some(st) = &req.resume {
-        st.check(&req.trail_arn, &bucket)?;
-    }
-    let chains = discover(
-        store,
-        &bucket,
-        prefix.as_deref(),
-        req,
-        &arn.account,
-        organization_trail,
-        cfg,
-    )
-    .await?;
+    let Located {
+        arn,
+        bucket,
+        prefix,
+        chains,
+    } = locate(store, trails, req, cfg).await?;
     let mut regions: Vec<String> = chains.iter().filter_map(|c| c.region.clone()).collect();
     regions.sort();
     regions.dedup();
@@ -315,6 +290,107 @@ pub async fn validate_range<S: ObjectStore, K: PublicKeys, T: Trails>(
         st
     });
     Ok(report)
+}
+
+/// The trail's folder and chains, found before anything is validated.
+struct Located {
+    arn: TrailArn,
+    bucket: String,
+    prefix: Option<String>,
+    chains: Vec<Chain>,
+}
+
+/// Checks the request, finds the bucket (DescribeTrails unless given) and
+/// discovers the chains to validate.
+async fn locate<S: ObjectStore, T: Trails>(
+    store: &S,
+    trails: &T,
+    req: &RangeRequest,
+    cfg: &ValidatorConfig,
+) -> Result<Located, RangeError> {
+    let arn = parse_arn(&req.trail_arn).ok_or_else(|| RangeError::BadArn(req.trail_arn.clone()))?;
+    if req.start > req.end {
+        return Err(RangeError::BadRange);
+    }
+    let (bucket, prefix, organization_trail) = match &req.bucket {
+        Some(b) => (b.clone(), req.prefix.clone(), false),
+        None => {
+            let t = trails
+                .locate(&req.trail_arn)
+                .await?
+                .ok_or_else(|| RangeError::TrailNotFound(req.trail_arn.clone()))?;
+            (
+                t.bucket,
+                req.prefix.clone().or(t.prefix),
+                t.is_organization_trail,
+            )
+        }
+    };
+    if let Some(st) = &req.resume {
+        st.check(&req.trail_arn, &bucket)?;
+    }
+    let chains = discover(
+        store,
+        &bucket,
+        prefix.as_deref(),
+        req,
+        &arn.account,
+        organization_trail,
+        cfg,
+    )
+    .await?;
+    Ok(Located {
+        arn,
+        bucket,
+        prefix,
+        chains,
+    })
+}
+
+/// One chain (account × region) of a trail, as discovery found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainRef {
+    /// The account folder.
+    pub account: String,
+    /// The region; `None` for an expected account with no folder at all.
+    pub region: Option<String>,
+    /// The organization folder, for an organization trail.
+    pub organization_id: Option<String>,
+}
+
+/// The chains [`validate_range`] would validate for `req`, found the same
+/// way but not validated: the backfill's plan.
+#[derive(Debug, Clone)]
+pub struct Discovered {
+    /// The bucket.
+    pub bucket: String,
+    /// Its key prefix.
+    pub prefix: Option<String>,
+    /// Every chain, account then region order.
+    pub chains: Vec<ChainRef>,
+}
+
+/// Discovers the chains of `req` without validating them.
+pub async fn discover_chains<S: ObjectStore, T: Trails>(
+    store: &S,
+    trails: &T,
+    req: &RangeRequest,
+    cfg: &ValidatorConfig,
+) -> Result<Discovered, RangeError> {
+    let l = locate(store, trails, req, cfg).await?;
+    Ok(Discovered {
+        bucket: l.bucket,
+        prefix: l.prefix,
+        chains: l
+            .chains
+            .into_iter()
+            .map(|c| ChainRef {
+                account: c.account,
+                region: c.region,
+                organization_id: c.org_id,
+            })
+            .collect(),
+    })
 }
 
 /// How the state names a chain: `ACCOUNT/REGION`.
