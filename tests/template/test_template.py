@@ -54,8 +54,9 @@ FUNCTIONS = {
         # and ListObjectsV2, HeadBucket (region), CloudTrail ListPublicKeys and
         # DescribeTrails (locate), SNS Publish, SQS (the event source), and
         # PutObject of its checkpoints (shared/src/aws/checkpoints.rs).
+        # In range mode (the backfill), GetTrailStatus explains a silence.
         "actions": {"s3:GetObject", "s3:ListBucket", "s3:PutObject", "cloudtrail:ListPublicKeys",
-                    "sns:Publish", "sqs:ReceiveMessage", "sqs:DeleteMessage"},
+                    "cloudtrail:GetTrailStatus", "sns:Publish", "sqs:ReceiveMessage", "sqs:DeleteMessage"},
         # What the platform needs on the function's behalf: the SQS event
         # source mapping, KMS through S3
         # and SNS, its own log group.
@@ -355,7 +356,8 @@ DOCUMENTED_CONDITION_KEYS = {
     "kms:EncryptionContext:aws:cloudtrail:arn": {"CloudTrailEncryptLogs"},
     "kms:EncryptionContext:aws:logs:arn": {"CloudWatchLogsEncryptStackLogGroups"},
     "kms:ViaService": {"IntegrityValidatorDecryptThroughS3", "EncryptAlertsThroughSns", "DecryptLogObjectsThroughS3",
-                       "EncryptFailedEventsThroughSqs", "EncryptStateThroughS3", "EncryptCheckpointsThroughS3"},
+                       "EncryptFailedEventsThroughSqs", "EncryptStateThroughS3", "EncryptCheckpointsThroughS3",
+                       "StateBucketKeyThroughS3"},
     "kms:CallerAccount": {"IntegrityValidatorDecryptThroughS3"},
     "s3:x-amz-acl": {"CloudTrailWrite"},
     "s3:prefix": {"ListRuleFiles", "ListCheckpoints", "ListLogBucketDigests"},
@@ -501,3 +503,37 @@ def test_readme_says_exactly_what_the_watchdog_may_change():
         assert f"`{field}`" in paragraph, field
         assert field not in _update_trail_call()
     assert "re-point" not in section or "cannot re-point" in section
+
+
+def test_the_backfill_role_allows_what_its_definition_does_and_no_more():
+    """The state machine's role against its definition: lambda:invoke Task
+    states, a Distributed Map (child executions), its S3 ItemReader and
+    ResultWriter, the state bucket's key ("IAM policies for using
+    Distributed Map states"); every resource named, none '*'."""
+    role = RESOURCES["BackfillStateMachineRole"]
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    got = set()
+    for st in statements:
+        acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        got |= set(acts)
+        assert st["Resource"] != "*", st["Sid"]
+    definition = RESOURCES["BackfillStateMachine"]["Properties"]["Definition"]
+    needed = {"states:StartExecution", "states:DescribeExecution", "states:RedriveExecution",
+              "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+
+    def walk(machine):
+        for state in machine["States"].values():
+            if state.get("Resource") == "arn:aws:states:::lambda:invoke":
+                needed.add("lambda:InvokeFunction")
+            if state["Type"] == "Map":
+                if state["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject":
+                    needed.add("s3:GetObject")
+                if state["ResultWriter"]["Resource"] == "arn:aws:states:::s3:putObject":
+                    needed.update({"s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                                   "s3:AbortMultipartUpload"})
+                walk(state["ItemProcessor"])
+    walk(definition)
+    assert got == needed
+    assert RESOURCES["BackfillStateMachine"]["Condition"] == "HasBackfill"
+    assert role["Condition"] == "HasBackfill"
+    assert TEMPLATE["Outputs"]["BackfillStateMachineArn"]["Condition"] == "HasBackfill"

@@ -32,6 +32,7 @@ use serde_json::Value;
 use super::coverage::Gap;
 use super::range::{discover_chains, RangeError, RangeRequest};
 use super::{validate_range, KeyCache};
+use crate::cloudtrail::keys::{classify, ObjectKind};
 use crate::config::ValidatorConfig;
 use crate::integrity::verdict::FileKind;
 use crate::ports::{Fetched, ObjectStore, PortError, PublicKey, PublicKeys, Trails};
@@ -553,16 +554,33 @@ pub async fn run_chunk<S: ObjectStore, K: PublicKeys, T: Trails>(
     requests.public_keys = keys.source().requests().public_keys;
     let chain = report.chains.first();
     let bad: Vec<_> = report.verdicts.iter().filter(|v| !v.is_valid()).collect();
+    // Like the AWS CLI, a range takes the digests delivered up to an hour
+    // past its end, so neighbouring days overlap by an hour: a file is
+    // counted by the chunk whose window its key's time falls in. Every
+    // invalid verdict is kept (the summary counts distinct keys).
+    let owned = |kind: FileKind| {
+        let mut keys: Vec<&str> = report
+            .verdicts
+            .iter()
+            .filter(|v| v.kind == kind)
+            .filter(|v| match classify(&v.key) {
+                ObjectKind::Digest(d) => d.timestamp >= chunk.start && d.timestamp <= chunk.end,
+                ObjectKind::Log(l) => l.timestamp >= chunk.start && l.timestamp <= chunk.end,
+                _ => true,
+            })
+            .map(|v| v.key.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
+    };
     Ok(ChunkResult {
         account: chunk.account.clone(),
         region: chunk.region.clone(),
         start: chunk.start,
         end: chunk.end,
-        digests: report.counts(FileKind::Digest, false).0
-            + report.counts(FileKind::Digest, false).1
-            + report.counts(FileKind::Digest, true).0
-            + report.counts(FileKind::Digest, true).1,
-        logs: report.counts(FileKind::Log, false).0 + report.counts(FileKind::Log, false).1,
+        digests: owned(FileKind::Digest),
+        logs: owned(FileKind::Log),
         invalid: bad.len(),
         hours_covered: chain.map_or(0.0, |c| c.hours_covered),
         hours_due: chain.map_or(0.0, |c| c.hours_due),
@@ -671,6 +689,10 @@ pub struct Summary {
     pub run_error: Option<String>,
     /// Where the ResultWriter's files are.
     pub results: Option<String>,
+    /// The invalid keys counted so far: neighbouring chunks overlap by an
+    /// hour, and a finding there is reported by both.
+    #[serde(skip)]
+    seen_invalid: std::collections::HashSet<String>,
 }
 
 impl Summary {
@@ -691,13 +713,18 @@ impl Summary {
         self.checked += 1;
         self.digests += r.digests;
         self.logs += r.logs;
-        self.invalid += r.invalid;
         let label = format!("{} {}", r.chain(), r.start.date_naive());
+        let mut new_invalid = r.invalid.saturating_sub(r.findings.len());
         for f in &r.findings {
+            if !self.seen_invalid.insert(format!("{}\n{}", f.key, f.code)) {
+                continue;
+            }
+            new_invalid += 1;
             if self.findings.len() < MAX_LISTED_IN_SUMMARY {
                 self.findings.push((label.clone(), f.clone()));
             }
         }
+        self.invalid += new_invalid;
         let gap_findings: Vec<&Gap> = r.gaps.iter().filter(|g| g.finding).collect();
         self.gap_findings += gap_findings.len();
         for g in &gap_findings {
@@ -709,7 +736,7 @@ impl Summary {
         c.days += 1;
         c.digests += r.digests;
         c.logs += r.logs;
-        c.invalid += r.invalid;
+        c.invalid += new_invalid;
         c.gap_findings += gap_findings.len();
         c.hours_covered += r.hours_covered;
         c.hours_due += r.hours_due;
