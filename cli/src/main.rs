@@ -2,6 +2,7 @@
 //! Lambda functions. Region, endpoint and credentials come from the standard
 //! AWS environment, so it runs unchanged against the local emulator.
 
+mod backfill;
 mod export;
 mod offline;
 mod rulescmd;
@@ -36,6 +37,9 @@ enum Command {
     /// One pass of the logging watchdog: is every trail logging,
     /// delivering and configured as required? Repairs what it may.
     Watchdog(watchdog::Args),
+    /// Start the stack's backfill state machine over a range (every chain,
+    /// one day per child execution, on Step Functions); --wait follows it.
+    Backfill(backfill::Args),
     /// Check rule files, or list the rules that would run.
     #[command(subcommand)]
     Rules(rulescmd::Command),
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Validate(args) => validate::run(args).await,
             Command::Export(args) => export::run(args).await,
+            Command::Backfill(args) => backfill::run(args).await,
             Command::Scan(args) => scan::run(args).await,
             Command::Rules(cmd) => rulescmd::run(cmd).await,
             Command::Watchdog(args) => watchdog::run(args).await,

@@ -10,6 +10,8 @@ mod cloudtrail;
 mod error;
 mod s3;
 mod sns;
+#[cfg(feature = "stack")]
+mod stack;
 mod state;
 mod trailcontrol;
 
@@ -20,6 +22,8 @@ pub use client::{load_config, timeouts, ATTEMPT_TIMEOUT, OPERATION_TIMEOUT};
 pub use cloudtrail::CloudTrailApi;
 pub use s3::S3Store;
 pub use sns::SnsOutbox;
+#[cfg(feature = "stack")]
+pub use stack::StackApi;
 pub use state::S3StateObject;
 
 /// The logging watchdog on AWS, its adapters as its configuration asks for
